@@ -1,0 +1,3 @@
+import Testing
+
+@Test func emotensorTargetBuilds() { #expect(Bool(true)) }

@@ -1,0 +1,493 @@
+import Dispatch
+
+/// The sizes of one 2-D convolution (PyTorch `Conv2d` semantics, zero padding).
+public struct ConvolutionGeometry: Sendable, Hashable {
+    public var batch: Int
+    public var inputChannels: Int
+    public var inputHeight: Int
+    public var inputWidth: Int
+    public var outputChannels: Int
+    public var kernelSize: Size2D
+    public var stride: Size2D
+    public var padding: Size2D
+    public var dilation: Size2D
+    public var groups: Int
+
+    /// Checks the sizes and derives the output size; `x` is [N, Cin, H, W], the weight
+    /// [Cout, Cin/groups, kh, kw].
+    public init(
+        input: [Int], weight: [Int], stride: Size2D, padding: Size2D, dilation: Size2D, groups: Int
+    ) {
+        precondition(input.count == 4, "conv2d: input must be NCHW, got \(input)")
+        precondition(weight.count == 4, "conv2d: weight must be [Cout, Cin/groups, kh, kw], got \(weight)")
+        precondition(groups >= 1 && input[1] % groups == 0 && weight[0] % groups == 0,
+                     "conv2d: channels \(input[1]) → \(weight[0]) not divisible by groups \(groups)")
+        precondition(weight[1] * groups == input[1],
+                     "conv2d: weight \(weight) expects \(weight[1] * groups) input channels, input has \(input[1])")
+        precondition(stride.height >= 1 && stride.width >= 1 && dilation.height >= 1 && dilation.width >= 1
+                     && padding.height >= 0 && padding.width >= 0, "conv2d: bad stride/dilation/padding")
+        batch = input[0]
+        inputChannels = input[1]
+        inputHeight = input[2]
+        inputWidth = input[3]
+        outputChannels = weight[0]
+        kernelSize = Size2D(height: weight[2], width: weight[3])
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        precondition(outputHeight >= 1 && outputWidth >= 1,
+                     "conv2d: input \(input) too small for kernel \(kernelSize) dilation \(dilation)")
+    }
+
+    /// ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1
+    public var outputHeight: Int {
+        (inputHeight + 2 * padding.height - dilation.height * (kernelSize.height - 1) - 1) / stride.height + 1
+    }
+    /// ⌊(W + 2·padding − dilation·(kw − 1) − 1) / stride⌋ + 1
+    public var outputWidth: Int {
+        (inputWidth + 2 * padding.width - dilation.width * (kernelSize.width - 1) - 1) / stride.width + 1
+    }
+    /// Output pixels per image.
+    var outputPlane: Int { outputHeight * outputWidth }
+    /// Input pixels per image and channel.
+    var inputPlane: Int { inputHeight * inputWidth }
+    /// Rows of the im2col matrix per group: Cin/groups · kh · kw.
+    var groupRows: Int { inputChannels / groups * kernelSize.height * kernelSize.width }
+    /// Rows of the im2col matrix: Cin · kh · kw.
+    var columnRows: Int { inputChannels * kernelSize.height * kernelSize.width }
+    /// A 1×1, stride-1, unpadded convolution: the input already is the im2col matrix.
+    var isPointwise: Bool {
+        kernelSize == Size2D(1) && stride == Size2D(1) && padding == Size2D(0)
+    }
+    /// Multiply-adds ×2 of the forward pass.
+    public var forwardFLOPs: Double {
+        2 * Double(batch) * Double(outputChannels) * Double(outputPlane) * Double(groupRows)
+    }
+
+    /// Images per im2col block: enough columns (~4096) for an efficient matrix product, without
+    /// letting the column buffer grow past 8 M floats.
+    var imagesPerBlock: Int {
+        let byColumns = max(1, 4096 / max(outputPlane, 1))
+        let byMemory = max(1, 8_388_608 / max(columnRows * outputPlane, 1))
+        return max(1, min(batch, byColumns, byMemory))
+    }
+}
+
+@inline(__always) private func floorDivide(_ a: Int, _ b: Int) -> Int {
+    a >= 0 ? a / b : -((-a + b - 1) / b)
+}
+
+@inline(__always) private func ceilDivide(_ a: Int, _ b: Int) -> Int { -floorDivide(-a, b) }
+
+extension ConvolutionGeometry {
+    /// The output columns `ow` whose input column `ow·stride − padding + kj·dilation` is inside.
+    @inline(__always)
+    func validColumns(kernelColumn kj: Int) -> Range<Int> {
+        let offset = kj * dilation.width - padding.width
+        let low = max(0, ceilDivide(-offset, stride.width))
+        let high = min(outputWidth, floorDivide(inputWidth - 1 - offset, stride.width) + 1)
+        return low < high ? low..<high : 0..<0
+    }
+}
+
+extension Kernels {
+    // MARK: im2col / col2im
+
+    /// Writes the im2col rows of channels `channels` of one image.
+    /// image [Cin, H, W] → columns [Cin·kh·kw, ld] at column offset `columnOffset` (P columns).
+    static func im2col(
+        image: UnsafePointer<Float>, geometry g: ConvolutionGeometry, channels: Range<Int>,
+        columns: UnsafeMutablePointer<Float>, leadingDimension ld: Int, columnOffset: Int
+    ) {
+        let kh = g.kernelSize.height, kw = g.kernelSize.width
+        let outH = g.outputHeight, outW = g.outputWidth
+        let sh = g.stride.height, sw = g.stride.width
+        for c in channels {
+            let plane = image + c * g.inputPlane
+            for ki in 0..<kh {
+                for kj in 0..<kw {
+                    let row = columns + ((c * kh + ki) * kw + kj) * ld + columnOffset
+                    let valid = g.validColumns(kernelColumn: kj)
+                    let columnShift = kj * g.dilation.width - g.padding.width
+                    for oh in 0..<outH {
+                        let ih = oh * sh - g.padding.height + ki * g.dilation.height
+                        let destination = row + oh * outW
+                        if ih < 0 || ih >= g.inputHeight || valid.isEmpty {
+                            destination.update(repeating: 0, count: outW)
+                            continue
+                        }
+                        let source = plane + ih * g.inputWidth + columnShift
+                        if valid.lowerBound > 0 { destination.update(repeating: 0, count: valid.lowerBound) }
+                        if sw == 1 {
+                            (destination + valid.lowerBound).update(
+                                from: source + valid.lowerBound, count: valid.count)
+                        } else {
+                            for ow in valid { destination[ow] = source[ow * sw] }
+                        }
+                        if valid.upperBound < outW {
+                            (destination + valid.upperBound).update(repeating: 0, count: outW - valid.upperBound)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the im2col rows of channels `channels` back into one image's gradient (the adjoint of
+    /// `im2col`). columns [Cin·kh·kw, ld] → image [Cin, H, W] (accumulates).
+    static func col2im(
+        columns: UnsafePointer<Float>, leadingDimension ld: Int, columnOffset: Int,
+        geometry g: ConvolutionGeometry, channels: Range<Int>, image: UnsafeMutablePointer<Float>
+    ) {
+        let kh = g.kernelSize.height, kw = g.kernelSize.width
+        let outH = g.outputHeight, outW = g.outputWidth
+        let sh = g.stride.height, sw = g.stride.width
+        for c in channels {
+            let plane = image + c * g.inputPlane
+            for ki in 0..<kh {
+                for kj in 0..<kw {
+                    let row = columns + ((c * kh + ki) * kw + kj) * ld + columnOffset
+                    let valid = g.validColumns(kernelColumn: kj)
+                    if valid.isEmpty { continue }
+                    let columnShift = kj * g.dilation.width - g.padding.width
+                    for oh in 0..<outH {
+                        let ih = oh * sh - g.padding.height + ki * g.dilation.height
+                        if ih < 0 || ih >= g.inputHeight { continue }
+                        let source = row + oh * outW
+                        let destination = plane + ih * g.inputWidth + columnShift
+                        if sw == 1 {
+                            for ow in valid { destination[ow] += source[ow] }
+                        } else {
+                            for ow in valid { destination[ow * sw] += source[ow] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// im2col of images `first..<first+count` into one block [Cin·kh·kw, count·P], in parallel.
+    static func im2colBlock(
+        input: UnsafePointer<Float>, geometry g: ConvolutionGeometry, first: Int, count: Int,
+        columns: UnsafeMutablePointer<Float>
+    ) {
+        let ld = count * g.outputPlane
+        let channels = g.inputChannels
+        let cost = g.kernelSize.height * g.kernelSize.width * g.outputPlane
+        parallelChunks(count * channels, costPerItem: cost) { start, end in
+            var item = start
+            while item < end {
+                let image = item / channels, channel = item % channels
+                let last = min(end - item, channels - channel)
+                im2col(
+                    image: input + (first + image) * channels * g.inputPlane, geometry: g,
+                    channels: channel..<(channel + last), columns: columns, leadingDimension: ld,
+                    columnOffset: image * g.outputPlane)
+                item += last
+            }
+        }
+    }
+
+    // MARK: Forward
+
+    /// 2-D convolution (cross-correlation, zero padding, PyTorch `conv2d`).
+    /// x [N, Cin, H, W], weight [Cout, Cin/groups, kh, kw], bias [Cout]? → y [N, Cout, Ho, Wo]
+    ///
+    /// im2col over blocks of images + one `cblas_sgemm` per group and block; a 1×1 stride-1
+    /// convolution skips im2col when a block is one image.
+    public static func conv2dForward(
+        _ x: Tensor, weight: Tensor, bias: Tensor?, stride: Size2D = 1, padding: Size2D = 0,
+        dilation: Size2D = 1, groups: Int = 1
+    ) -> Tensor {
+        let g = ConvolutionGeometry(
+            input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        if let bias { precondition(bias.shape == [g.outputChannels], "conv2d: bias \(bias.shape) ≠ [\(g.outputChannels)]") }
+        let plane = g.outputPlane, outC = g.outputChannels
+        let rowsPerGroup = outC / g.groups, kg = g.groupRows
+        let block = g.imagesPerBlock
+        return Tensor(uninitializedShape: [g.batch, outC, g.outputHeight, g.outputWidth]) { out in
+            let po = out.baseAddress!
+            x.withUnsafeBufferPointer { px in
+                weight.withUnsafeBufferPointer { pw in
+                    let px = px.baseAddress!, pw = pw.baseAddress!
+                    let needsColumns = !(g.isPointwise && block == 1)
+                    let needsGather = block > 1
+                    ScratchPool.shared.withBuffer(count: needsColumns ? g.columnRows * block * plane : 0) { columns in
+                        ScratchPool.shared.withBuffer(count: needsGather ? outC * block * plane : 0) { gathered in
+                            var first = 0
+                            while first < g.batch {
+                                let count = min(block, g.batch - first)
+                                let ld = count * plane
+                                let source: UnsafePointer<Float>
+                                if needsColumns {
+                                    im2colBlock(input: px, geometry: g, first: first, count: count, columns: columns)
+                                    source = UnsafePointer(columns)
+                                } else {
+                                    source = px + first * g.inputChannels * g.inputPlane
+                                }
+                                let destination = count == 1 ? po + first * outC * plane : gathered
+                                for group in 0..<g.groups {
+                                    gemm(
+                                        transposeA: false, transposeB: false, m: rowsPerGroup, n: ld, k: kg,
+                                        a: pw + group * rowsPerGroup * kg, lda: kg,
+                                        b: source + group * kg * ld, ldb: ld,
+                                        beta: 0, c: destination + group * rowsPerGroup * ld, ldc: ld)
+                                }
+                                if count > 1 {
+                                    // [Cout, count·P] → [count, Cout, P]
+                                    parallelChunks(count * outC, costPerItem: plane) { start, end in
+                                        for item in start..<end {
+                                            let image = item / outC, channel = item % outC
+                                            (po + ((first + image) * outC + channel) * plane).update(
+                                                from: gathered + channel * ld + image * plane, count: plane)
+                                        }
+                                    }
+                                }
+                                first += count
+                            }
+                        }
+                    }
+                }
+            }
+            if let bias {
+                bias.withUnsafeBufferPointer { pb in
+                    let pb = pb.baseAddress!
+                    parallelChunks(g.batch * outC, costPerItem: plane) { start, end in
+                        for item in start..<end {
+                            let value = pb[item % outC], row = po + item * plane
+                            for i in 0..<plane { row[i] += value }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Backward
+
+    /// Gradients of `conv2dForward`. dy [N, Cout, Ho, Wo], x [N, Cin, H, W],
+    /// weight [Cout, Cin/groups, kh, kw] → dx [N, Cin, H, W]?, dweight [Cout, Cin/groups, kh, kw]?,
+    /// dbias [Cout]? (each computed only when asked for).
+    public static func conv2dBackward(
+        outputGradient dy: Tensor, input x: Tensor, weight: Tensor, stride: Size2D = 1, padding: Size2D = 0,
+        dilation: Size2D = 1, groups: Int = 1,
+        computeInput: Bool = true, computeWeight: Bool = true, computeBias: Bool = true
+    ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
+        let g = ConvolutionGeometry(
+            input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        precondition(dy.shape == [g.batch, g.outputChannels, g.outputHeight, g.outputWidth],
+                     "conv2d backward: gradient shape \(dy.shape) ≠ output shape")
+        let plane = g.outputPlane, outC = g.outputChannels
+        let rowsPerGroup = outC / g.groups, kg = g.groupRows
+        let block = g.imagesPerBlock
+        var dx: Tensor? = computeInput ? Tensor(zeros: x.shape) : nil
+        var dw: Tensor? = computeWeight ? Tensor(zeros: weight.shape) : nil
+        let directInput = g.isPointwise && block == 1
+
+        dy.withUnsafeBufferPointer { pdy in
+            x.withUnsafeBufferPointer { px in
+                weight.withUnsafeBufferPointer { pw in
+                    let pdy = pdy.baseAddress!, px = px.baseAddress!, pw = pw.baseAddress!
+                    let columnCount = g.columnRows * block * plane
+                    ScratchPool.shared.withBuffer(count: columnCount) { columns in
+                        ScratchPool.shared.withBuffer(count: block > 1 ? outC * block * plane : 0) { gathered in
+                            var first = 0
+                            while first < g.batch {
+                                let count = min(block, g.batch - first)
+                                let ld = count * plane
+                                // dy block as [Cout, count·P]
+                                let dyBlock: UnsafePointer<Float>
+                                if count == 1 {
+                                    dyBlock = pdy + first * outC * plane
+                                } else {
+                                    parallelChunks(count * outC, costPerItem: plane) { start, end in
+                                        for item in start..<end {
+                                            let image = item / outC, channel = item % outC
+                                            (gathered + channel * ld + image * plane).update(
+                                                from: pdy + ((first + image) * outC + channel) * plane, count: plane)
+                                        }
+                                    }
+                                    dyBlock = UnsafePointer(gathered)
+                                }
+                                if computeWeight {
+                                    let source: UnsafePointer<Float>
+                                    if directInput {
+                                        source = px + first * g.inputChannels * g.inputPlane
+                                    } else {
+                                        im2colBlock(input: px, geometry: g, first: first, count: count, columns: columns)
+                                        source = UnsafePointer(columns)
+                                    }
+                                    dw!.withUnsafeMutableBufferPointer { pdw in
+                                        for group in 0..<g.groups {
+                                            // dW_g [Cout/G, Kg] += dy_g [Cout/G, ld] · col_gᵀ [ld, Kg]
+                                            gemm(
+                                                transposeA: false, transposeB: true, m: rowsPerGroup, n: kg, k: ld,
+                                                a: dyBlock + group * rowsPerGroup * ld, lda: ld,
+                                                b: source + group * kg * ld, ldb: ld,
+                                                beta: first == 0 ? 0 : 1,
+                                                c: pdw.baseAddress! + group * rowsPerGroup * kg, ldc: kg)
+                                        }
+                                    }
+                                }
+                                if computeInput {
+                                    dx!.withUnsafeMutableBufferPointer { pdx in
+                                        let pdx = pdx.baseAddress!
+                                        let target = directInput ? pdx + first * g.inputChannels * g.inputPlane : columns
+                                        for group in 0..<g.groups {
+                                            // dcol_g [Kg, ld] = W_gᵀ [Kg, Cout/G] · dy_g [Cout/G, ld]
+                                            gemm(
+                                                transposeA: true, transposeB: false, m: kg, n: ld, k: rowsPerGroup,
+                                                a: pw + group * rowsPerGroup * kg, lda: kg,
+                                                b: dyBlock + group * rowsPerGroup * ld, ldb: ld,
+                                                beta: 0, c: target + group * kg * ld, ldc: ld)
+                                        }
+                                        if !directInput {
+                                            let channels = g.inputChannels
+                                            let cost = g.kernelSize.height * g.kernelSize.width * plane
+                                            parallelChunks(count * channels, costPerItem: cost) { start, end in
+                                                var item = start
+                                                while item < end {
+                                                    let image = item / channels, channel = item % channels
+                                                    let last = min(end - item, channels - channel)
+                                                    col2im(
+                                                        columns: columns, leadingDimension: ld,
+                                                        columnOffset: image * plane, geometry: g,
+                                                        channels: channel..<(channel + last),
+                                                        image: pdx + (first + image) * channels * g.inputPlane)
+                                                    item += last
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                                first += count
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let db: Tensor? = computeBias ? channelSums(dy) : nil
+        return (dx, dw, db)
+    }
+
+    /// Σ over N, H, W per channel. [N, C, H, W] → [C]
+    public static func channelSums(_ x: Tensor) -> Tensor {
+        let (n, c, h, w) = x.nchw
+        let plane = h * w
+        return Tensor(uninitializedShape: [c]) { out in
+            x.withUnsafeBufferPointer { px in
+                let px = px.baseAddress!, po = out.baseAddress!
+                parallelChunks(c, costPerItem: n * plane) { start, end in
+                    for channel in start..<end {
+                        var total: Double = 0
+                        for image in 0..<n { total += Double(sum(px + (image * c + channel) * plane, count: plane)) }
+                        po[channel] = Float(total)
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension ReferenceKernels {
+    /// Direct-loop convolution, Double accumulation. Same shapes as `Kernels.conv2dForward`.
+    public static func conv2d(
+        _ x: Tensor, weight: Tensor, bias: Tensor?, stride: Size2D = 1, padding: Size2D = 0,
+        dilation: Size2D = 1, groups: Int = 1
+    ) -> Tensor {
+        let g = ConvolutionGeometry(
+            input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let cinG = g.inputChannels / groups, coutG = g.outputChannels / groups
+        let kh = g.kernelSize.height, kw = g.kernelSize.width
+        var y = Tensor(zeros: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth])
+        for n in 0..<g.batch {
+            for co in 0..<g.outputChannels {
+                let group = co / coutG
+                for oh in 0..<g.outputHeight {
+                    for ow in 0..<g.outputWidth {
+                        var total = Double(bias?.scalars[co] ?? 0)
+                        for ci in 0..<cinG {
+                            let cIn = group * cinG + ci
+                            for ki in 0..<kh {
+                                for kj in 0..<kw {
+                                    let ih = oh * stride.height - padding.height + ki * dilation.height
+                                    let iw = ow * stride.width - padding.width + kj * dilation.width
+                                    guard ih >= 0, ih < g.inputHeight, iw >= 0, iw < g.inputWidth else { continue }
+                                    let xv = x.scalars[((n * g.inputChannels + cIn) * g.inputHeight + ih) * g.inputWidth + iw]
+                                    let wv = weight.scalars[((co * cinG + ci) * kh + ki) * kw + kj]
+                                    total += Double(xv) * Double(wv)
+                                }
+                            }
+                        }
+                        y.scalars[((n * g.outputChannels + co) * g.outputHeight + oh) * g.outputWidth + ow] = Float(total)
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// Direct-loop gradients of `conv2d` (Double accumulation).
+    public static func conv2dBackward(
+        outputGradient dy: Tensor, input x: Tensor, weight: Tensor, stride: Size2D = 1, padding: Size2D = 0,
+        dilation: Size2D = 1, groups: Int = 1
+    ) -> (input: Tensor, weight: Tensor, bias: Tensor) {
+        let g = ConvolutionGeometry(
+            input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let cinG = g.inputChannels / groups, coutG = g.outputChannels / groups
+        let kh = g.kernelSize.height, kw = g.kernelSize.width
+        var dx = [Double](repeating: 0, count: x.count)
+        var dw = [Double](repeating: 0, count: weight.count)
+        var db = [Double](repeating: 0, count: g.outputChannels)
+        for n in 0..<g.batch {
+            for co in 0..<g.outputChannels {
+                let group = co / coutG
+                for oh in 0..<g.outputHeight {
+                    for ow in 0..<g.outputWidth {
+                        let gy = Double(dy.scalars[((n * g.outputChannels + co) * g.outputHeight + oh) * g.outputWidth + ow])
+                        db[co] += gy
+                        for ci in 0..<cinG {
+                            let cIn = group * cinG + ci
+                            for ki in 0..<kh {
+                                for kj in 0..<kw {
+                                    let ih = oh * stride.height - padding.height + ki * dilation.height
+                                    let iw = ow * stride.width - padding.width + kj * dilation.width
+                                    guard ih >= 0, ih < g.inputHeight, iw >= 0, iw < g.inputWidth else { continue }
+                                    let xi = ((n * g.inputChannels + cIn) * g.inputHeight + ih) * g.inputWidth + iw
+                                    let wi = ((co * cinG + ci) * kh + ki) * kw + kj
+                                    dx[xi] += gy * Double(weight.scalars[wi])
+                                    dw[wi] += gy * Double(x.scalars[xi])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (Tensor(shape: x.shape, scalars: dx.map(Float.init)),
+                Tensor(shape: weight.shape, scalars: dw.map(Float.init)),
+                Tensor(shape: [g.outputChannels], scalars: db.map(Float.init)))
+    }
+}
+
+/// 2-D convolution (PyTorch `F.conv2d`: cross-correlation, zero padding).
+/// x [N, Cin, H, W], weight [Cout, Cin/groups, kh, kw], bias [Cout]? → [N, Cout, Ho, Wo] with
+/// Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1 (likewise Wo).
+public func conv2d(
+    _ x: Variable, weight: Variable, bias: Variable? = nil, stride: Size2D = 1, padding: Size2D = 0,
+    dilation: Size2D = 1, groups: Int = 1
+) -> Variable {
+    let input = x.value, kernel = weight.value
+    let value = Kernels.conv2dForward(
+        input, weight: kernel, bias: bias?.value, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+    return x.tape.record(value, inputs: inputs) { gradient, needs in
+        let result = Kernels.conv2dBackward(
+            outputGradient: gradient, input: input, weight: kernel, stride: stride, padding: padding,
+            dilation: dilation, groups: groups, computeInput: needs[0], computeWeight: needs[1],
+            computeBias: needs.count > 2 && needs[2])
+        return needs.count > 2 ? [result.input, result.weight, result.bias] : [result.input, result.weight]
+    }
+}

@@ -13,7 +13,7 @@ public enum JSON: Sendable, Equatable {
 }
 
 /// An ordered JSON object: keys in insertion order, lookup by key.
-public struct JSONObject: Sendable, Equatable, Sequence {
+public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
     /// The members in order.
     public private(set) var members: [(key: String, value: JSON)]
 
@@ -37,6 +37,9 @@ public struct JSONObject: Sendable, Equatable, Sequence {
             }
         }
     }
+
+    /// An object from a literal, in the literal's order.
+    public init(dictionaryLiteral elements: (String, JSON)...) { self.init(elements) }
 
     /// The keys in order.
     public var keys: [String] { members.map(\.key) }

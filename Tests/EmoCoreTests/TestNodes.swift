@@ -143,7 +143,7 @@ final class CollectNode: StreamNode {
     func negotiate(inputs: [String: StreamFormat]) throws -> [String: StreamFormat] { ["report": StreamFormat(.report)] }
     func run(inputs: [String: ItemStream], context: RunContext) throws -> [String: ItemStream] {
         for pass in 0..<passes {
-            let items = try inputs["items"]!.collect(pass: pass)
+            let items = try inputs["items"]!.collect(pass: Pass(epoch: pass))
             values.append(try items.map { try $0.payload(as: NumberPayload.self).value })
             ids.append(items.map(\.id))
         }

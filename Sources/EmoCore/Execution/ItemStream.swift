@@ -15,12 +15,12 @@ public protocol ItemStream: AnyObject {
     /// True when every pass yields the same items (no stochastic node upstream).
     var isDeterministic: Bool { get }
     /// Starts pass `pass` (the epoch, for stochastic nodes).
-    func makeIterator(pass: Int) throws -> any ItemIterator
+    func makeIterator(pass: Pass) throws -> any ItemIterator
 }
 
 extension ItemStream {
     /// Reads one whole pass into an array.
-    public func collect(pass: Int = 0) throws -> [Item] {
+    public func collect(pass: Pass = .first) throws -> [Item] {
         let iterator = try makeIterator(pass: pass)
         var items: [Item] = []
         if let expectedCount { items.reserveCapacity(expectedCount) }
@@ -29,7 +29,7 @@ extension ItemStream {
     }
 
     /// Calls `body` for every item of one pass, without keeping them.
-    public func forEach(pass: Int = 0, _ body: (Item) throws -> Void) throws {
+    public func forEach(pass: Pass = .first, _ body: (Item) throws -> Void) throws {
         let iterator = try makeIterator(pass: pass)
         while let item = try iterator.next() { try body(item) }
     }
@@ -69,7 +69,7 @@ public final class ArrayStream: ItemStream {
         self.isDeterministic = deterministic
     }
 
-    public func makeIterator(pass: Int) -> any ItemIterator { ArrayIterator(items) }
+    public func makeIterator(pass: Pass) -> any ItemIterator { ArrayIterator(items) }
 }
 
 final class ArrayIterator: ItemIterator {
@@ -87,16 +87,16 @@ final class ArrayIterator: ItemIterator {
 public final class DerivedStream: ItemStream {
     public let expectedCount: Int?
     public let isDeterministic: Bool
-    private let make: (Int) throws -> any ItemIterator
+    private let make: (Pass) throws -> any ItemIterator
 
     /// A stream whose pass `p` is `make(p)`.
-    public init(expectedCount: Int?, deterministic: Bool, make: @escaping (Int) throws -> any ItemIterator) {
+    public init(expectedCount: Int?, deterministic: Bool, make: @escaping (Pass) throws -> any ItemIterator) {
         self.expectedCount = expectedCount
         self.isDeterministic = deterministic
         self.make = make
     }
 
-    public func makeIterator(pass: Int) throws -> any ItemIterator { try make(pass) }
+    public func makeIterator(pass: Pass) throws -> any ItemIterator { try make(pass) }
 }
 
 /// An iterator from a closure.
@@ -121,7 +121,7 @@ final class SourceStream: ItemStream {
         self.context = context
     }
 
-    func makeIterator(pass: Int) throws -> any ItemIterator {
+    func makeIterator(pass: Pass) throws -> any ItemIterator {
         let sequence: ItemSequence
         do {
             sequence = try node.makeItems(context: context)
@@ -151,7 +151,7 @@ final class CachedStream: ItemStream {
     var expectedCount: Int? { cached?.count ?? upstream.expectedCount }
     var isDeterministic: Bool { true }
 
-    func makeIterator(pass: Int) throws -> any ItemIterator {
+    func makeIterator(pass: Pass) throws -> any ItemIterator {
         if let cached {
             replays += 1
             return ArrayIterator(cached)
@@ -184,9 +184,9 @@ final class ProgressStream: ItemStream {
     var expectedCount: Int? { upstream.expectedCount }
     var isDeterministic: Bool { upstream.isDeterministic }
 
-    func makeIterator(pass: Int) throws -> any ItemIterator {
+    func makeIterator(pass: Pass) throws -> any ItemIterator {
         let source = try upstream.makeIterator(pass: pass)
-        let task = progress.task(pass == 0 ? name : "\(name) (pass \(pass + 1))", total: upstream.expectedCount)
+        let task = progress.task(pass == .first ? name : "\(name) (\(pass))", total: upstream.expectedCount)
         return ClosureIterator {
             guard let item = try source.next() else {
                 task.finish()

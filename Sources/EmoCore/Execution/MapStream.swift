@@ -36,15 +36,15 @@ final class MapStream: ItemStream, @unchecked Sendable {
     var expectedCount: Int? { upstream.expectedCount }
     var isDeterministic: Bool { upstream.isDeterministic && !stages.contains { $0.stochastic } }
 
-    func makeIterator(pass: Int) throws -> any ItemIterator {
+    func makeIterator(pass: Pass) throws -> any ItemIterator {
         MapIterator(upstream: try upstream.makeIterator(pass: pass), stream: self, pass: pass)
     }
 
     /// Runs every stage on one item; nil when a stage under `skip` failed (the failure is recorded).
-    func process(_ item: Item, pass: Int) throws -> Item? {
+    func process(_ item: Item, pass: Pass) throws -> Item? {
         var current = item
         for stage in stages {
-            let itemContext = ItemContext(nodeId: stage.nodeId, epoch: pass, seed: context.seed)
+            let itemContext = ItemContext(nodeId: stage.nodeId, pass: pass, seed: context.seed)
             do {
                 current = try stage.node.process(current, context: itemContext)
             } catch {
@@ -67,12 +67,12 @@ final class MapStream: ItemStream, @unchecked Sendable {
 final class MapIterator: ItemIterator {
     private let upstream: any ItemIterator
     private let stream: MapStream
-    private let pass: Int
+    private let pass: Pass
     private var ready: [Item] = []
     private var readyIndex = 0
     private var upstreamDone = false
 
-    init(upstream: any ItemIterator, stream: MapStream, pass: Int) {
+    init(upstream: any ItemIterator, stream: MapStream, pass: Pass) {
         self.upstream = upstream
         self.stream = stream
         self.pass = pass

@@ -47,6 +47,8 @@ public enum MetadataKey {
     public static let speaker = "speaker"
     public static let split = "split"
     public static let fold = "fold"
+    /// Comma-separated role per fold (`train,validation,test,…`), set by k-fold split nodes.
+    public static let roles = "roles"
     public static let path = "path"
     public static let corpus = "corpus"
     public static let session = "session"

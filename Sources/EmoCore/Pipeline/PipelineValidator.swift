@@ -192,7 +192,7 @@ private struct GraphChecker {
         guard let text = raw.stringValue, text.contains("$") else { return (raw, false) }
         if text.hasPrefix("$"), !text.hasPrefix("${"), text.dropFirst().allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
             guard let found = argumentValue(String(text.dropFirst()), at: place) else { return nil }
-            guard let (value, fromCommandLine) = found else { return nil }
+            guard let (value, fromCommandLine) = found else { return (Self.placeholder(for: spec), false) }
             guard fromCommandLine, let string = value.stringValue else { return (value, fromCommandLine) }
             guard let converted = Self.convert(string, to: spec.kind) else {
                 report(place, "--arg \(text.dropFirst())=\(string): \(spec.name) expects \(spec.kind.name)")
@@ -218,6 +218,21 @@ private struct GraphChecker {
         }
         result += rest
         return (.string(result), fromCommandLine)
+    }
+
+    /// A stand-in for an argument with no value when only checking (`emohr validate`), so that the
+    /// node can still be built and its formats negotiated.
+    static func placeholder(for spec: ParameterSpec) -> JSON {
+        if let value = spec.defaultValue { return value }
+        switch spec.kind {
+        case .integer: return .int(Int(max(spec.minimum ?? 1, 1)))
+        case .number: return .double(max(spec.minimum ?? 1, 1))
+        case .boolean: return .bool(false)
+        case .choice(let options): return .string(options.first ?? "")
+        case .stringList, .numberList: return .array([])
+        case .object: return .object(JSONObject())
+        case .string, .path: return .string("unset-\(spec.name)")
+        }
     }
 
     static func convert(_ text: String, to kind: ParameterKind) -> JSON? {

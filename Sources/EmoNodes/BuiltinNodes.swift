@@ -1,0 +1,27 @@
+import EmoCore
+
+/// The built-in node types, registered from one explicit list.
+public enum BuiltinNodes {
+    /// A registry holding every built-in node type.
+    public static func makeRegistry() throws -> NodeRegistry {
+        var registry = NodeRegistry()
+        try register(into: &registry)
+        return registry
+    }
+
+    /// Registers every built-in node type into `registry`.
+    public static func register(into registry: inout NodeRegistry) throws {
+        for type in audioNodeTypes { try registry.register(type, origin: "built-in") }
+    }
+
+    /// Audio front end nodes.
+    static let audioNodeTypes: [any Node.Type] = []
+}
+
+extension NodeRegistry {
+    /// Registers a node type given as an existential metatype.
+    mutating func register(_ type: any Node.Type, origin: String) throws {
+        func open<N: Node>(_ concrete: N.Type) throws { try register(concrete, origin: origin) }
+        try open(type)
+    }
+}

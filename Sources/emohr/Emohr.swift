@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The `emohr` command: runs and inspects JSON pipelines for speech emotion recognition.
+@main
+struct Emohr: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emohr",
+        abstract: "Speech emotion recognition with EmoHRNet: JSON pipelines of typed audio, feature and model nodes.",
+        version: "0.1.0",
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, NodesCommand.self, GraphCommand.self, SchemaCommand.self,
+        ])
+}

@@ -19,6 +19,9 @@ public struct AudioBuffer: Sendable, Equatable {
         self.declaredFrames = declaredFrames
     }
 
+    /// Whether the file was shorter than its header announced.
+    public var isTruncated: Bool { declaredFrames != nil }
+
     /// Duration in seconds.
     public var duration: Double { sampleRate > 0 ? Double(samples.count) / Double(sampleRate) : 0 }
 }
@@ -66,8 +69,9 @@ public struct AudioDecoder: Sendable {
     /// Errors: `fileMissing` (no such path), `unreadable` (a directory, no permission, I/O error),
     /// `empty` (zero bytes, or a valid header with zero frames), `unsupportedFormat` (not audio, or an
     /// encoding libsndfile cannot read), `invalidParameter` (channel index out of range).
-    /// A data chunk shorter than its header announces decodes to the frames actually present;
-    /// `AudioBuffer.declaredFrames` then records the announced count.
+    /// A data chunk shorter than its header announces (a truncated file) decodes to the frames actually
+    /// present; `AudioBuffer.declaredFrames` then records the announced count, so a caller can report
+    /// or reject it (a caller that wants truncation to be an error throws `.truncated` on a non-nil value).
     public func decode(path: String) throws -> AudioBuffer {
         try Self.checkPath(path)
         let reader = try SndFileReader(path: path)
@@ -89,7 +93,7 @@ public struct AudioDecoder: Sendable {
         }
         return AudioBuffer(
             samples: samples, sampleRate: reader.sampleRate, originalChannels: channels,
-            declaredFrames: framesRead != reader.frames ? reader.frames : nil)
+            declaredFrames: framesRead != reader.frames ? reader.frames : reader.declaredFramesIfTruncated)
     }
 
     static func checkPath(_ path: String) throws {

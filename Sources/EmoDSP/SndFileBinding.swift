@@ -87,6 +87,26 @@ final class SndFileReader {
         return String(decoding: buffer.prefix(Int(count)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The frame count the header announced when libsndfile found a shorter data chunk
+    /// (its log then reads `data : 2000 (should be 1200)`, or `SSND : …` for AIFF); nil otherwise.
+    var declaredFramesIfTruncated: Int? {
+        guard frames > 0 else { return nil }
+        for line in log.split(separator: "\n") {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard text.hasPrefix("data") || text.hasPrefix("SSND"), let should = text.range(of: "(should be ") else {
+                continue
+            }
+            let numbers = text.split(whereSeparator: { !$0.isNumber })
+            let before = text[..<should.lowerBound].split(whereSeparator: { !$0.isNumber })
+            guard let declared = before.last.flatMap({ Int($0) }), let actual = numbers.last.flatMap({ Int($0) }),
+                declared > actual, actual > 0
+            else { continue }
+            let bytesPerFrame = max(1, actual / frames)
+            return frames + (declared - actual) / bytesPerFrame
+        }
+        return nil
+    }
+
     /// Reads up to `frameCount` interleaved frames of 16-bit samples into `buffer`; returns frames read.
     func readShorts(into buffer: UnsafeMutablePointer<Int16>, frameCount: Int) throws -> Int {
         let got = sf_readf_short(handle, buffer, sf_count_t(frameCount))

@@ -15,7 +15,10 @@ public enum BuiltinNodes {
     }
 
     /// Audio front end nodes.
-    static let audioNodeTypes: [any Node.Type] = []
+    static let audioNodeTypes: [any Node.Type] = [
+        DecodeNode.self, ResampleNode.self, STFTNode.self, MelNode.self, DecibelNode.self, NormalizeNode.self,
+        FixLengthNode.self, TimeShiftNode.self, FrequencyMaskNode.self, TimeMaskNode.self, FeatureWriterNode.self,
+    ]
 }
 
 extension NodeRegistry {

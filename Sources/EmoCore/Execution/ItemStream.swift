@@ -19,6 +19,18 @@ public protocol ItemStream: AnyObject {
 }
 
 extension ItemStream {
+    /// Starts a pass that leaves out the items with these ids. Map chains drop them before doing
+    /// any work, so a writer resuming a killed run does not recompute finished items.
+    public func makeIterator(pass: Pass, excluding ids: Set<String>) throws -> any ItemIterator {
+        if ids.isEmpty { return try makeIterator(pass: pass) }
+        if let filterable = self as? any ExcludingItemStream { return try filterable.makeFilteredIterator(pass: pass, excluding: ids) }
+        let source = try makeIterator(pass: pass)
+        return ClosureIterator {
+            while let item = try source.next() { if !ids.contains(item.id) { return item } }
+            return nil
+        }
+    }
+
     /// Reads one whole pass into an array.
     public func collect(pass: Pass = .first) throws -> [Item] {
         let iterator = try makeIterator(pass: pass)
@@ -33,6 +45,11 @@ extension ItemStream {
         let iterator = try makeIterator(pass: pass)
         while let item = try iterator.next() { try body(item) }
     }
+}
+
+/// A stream that can leave items out before computing them.
+protocol ExcludingItemStream: ItemStream {
+    func makeFilteredIterator(pass: Pass, excluding ids: Set<String>) throws -> any ItemIterator
 }
 
 /// A run stopped by an item under the `fail` policy, or by a stream node.
@@ -170,7 +187,7 @@ final class CachedStream: ItemStream {
 }
 
 /// Counts items into a progress task as a consumer pulls them.
-final class ProgressStream: ItemStream {
+final class ProgressStream: ExcludingItemStream {
     private let upstream: any ItemStream
     private let progress: ProgressReporter
     private let name: String
@@ -184,9 +201,12 @@ final class ProgressStream: ItemStream {
     var expectedCount: Int? { upstream.expectedCount }
     var isDeterministic: Bool { upstream.isDeterministic }
 
-    func makeIterator(pass: Pass) throws -> any ItemIterator {
-        let source = try upstream.makeIterator(pass: pass)
-        let task = progress.task(pass == .first ? name : "\(name) (\(pass))", total: upstream.expectedCount)
+    func makeIterator(pass: Pass) throws -> any ItemIterator { try makeFilteredIterator(pass: pass, excluding: []) }
+
+    func makeFilteredIterator(pass: Pass, excluding ids: Set<String>) throws -> any ItemIterator {
+        let source = try upstream.makeIterator(pass: pass, excluding: ids)
+        let total = upstream.expectedCount.map { max(0, $0 - ids.count) }
+        let task = progress.task(pass == .first ? name : "\(name) (\(pass))", total: total)
         return ClosureIterator {
             guard let item = try source.next() else {
                 task.finish()

@@ -20,7 +20,7 @@ struct MapStage: @unchecked Sendable {
 /// Runs a chain of map nodes over an upstream stream, in parallel on all workers, in bounded memory,
 /// keeping item order: items are pulled in chunks; each item goes through every stage of the chain
 /// on one worker; the chunk is yielded in order before the next is pulled.
-final class MapStream: ItemStream, @unchecked Sendable {
+final class MapStream: ExcludingItemStream, @unchecked Sendable {
     let upstream: any ItemStream
     let stages: [MapStage]
     let context: RunContext
@@ -38,6 +38,10 @@ final class MapStream: ItemStream, @unchecked Sendable {
 
     func makeIterator(pass: Pass) throws -> any ItemIterator {
         MapIterator(upstream: try upstream.makeIterator(pass: pass), stream: self, pass: pass)
+    }
+
+    func makeFilteredIterator(pass: Pass, excluding ids: Set<String>) throws -> any ItemIterator {
+        MapIterator(upstream: try upstream.makeIterator(pass: pass, excluding: ids), stream: self, pass: pass)
     }
 
     /// Runs every stage on one item; nil when a stage under `skip` failed (the failure is recorded).

@@ -31,6 +31,10 @@ public struct PipelineRunner {
         let consumers = graph.consumers
         let plan = CachePlan(graph: graph)
         var pulled = Set<PortReference>()
+        let fingerprints = graph.fingerprints
+        for node in graph.nodes {
+            context.inputFingerprints[node.id] = node.inputs.mapValues { fingerprints[$0.nodeId] ?? "" }
+        }
 
         for node in graph.nodes {
             switch node.instance {

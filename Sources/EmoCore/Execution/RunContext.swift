@@ -14,6 +14,15 @@ public struct ItemFailure: Sendable, Equatable {
     /// The reason, for a person.
     public var reason: String
 
+    /// A failure record.
+    public init(itemId: String, path: String?, nodeId: String, code: String, reason: String) {
+        self.itemId = itemId
+        self.path = path
+        self.nodeId = nodeId
+        self.code = code
+        self.reason = reason
+    }
+
     /// As JSON for reports and events.
     public var json: JSON {
         var object: JSONObject = ["item": .string(itemId), "node": .string(nodeId), "code": .string(code),
@@ -33,6 +42,14 @@ public struct ItemNotice: Sendable, Equatable {
     public var code: String
     /// What was noticed.
     public var message: String
+
+    /// A notice.
+    public init(itemId: String, nodeId: String, code: String, message: String) {
+        self.itemId = itemId
+        self.nodeId = nodeId
+        self.code = code
+        self.message = message
+    }
 }
 
 /// Shared state of one run: seed, worker count, progress, events, and what goes into the run report.
@@ -59,6 +76,15 @@ public final class RunContext: @unchecked Sendable {
         self.workers = max(1, workers)
         self.progress = progress
         self.baseDirectory = baseDirectory
+    }
+
+    /// The fingerprint of what arrives on each input port, by consumer node id and port (set by the
+    /// runner; see ``ResolvedGraph/fingerprints``).
+    public internal(set) var inputFingerprints: [String: [String: String]] = [:]
+
+    /// The fingerprint of what arrives on `port` of node `nodeId` ("" when unknown).
+    public func inputFingerprint(node nodeId: String, port: String) -> String {
+        inputFingerprints[nodeId]?[port] ?? ""
     }
 
     /// Records a per-item failure (and emits an event).

@@ -1,3 +1,5 @@
+import EmoJSON
+
 /// What a payload is: any value that can cross threads. Built-in payloads are declared in EmoCore
 /// (`UtterancePayload`, `AudioPayload`, `SpectrumPayload`, `PredictionPayload`, `ReportPayload`);
 /// modules above may add their own (a trained model, say).
@@ -132,4 +134,12 @@ public struct PredictionPayload: Payload {
         self.predicted = predicted
         self.truth = truth
     }
+}
+
+/// A report: any JSON (metrics, a writer's counts).
+public struct ReportPayload: Payload {
+    /// The report's content.
+    public var json: JSON
+    /// A report payload.
+    public init(_ json: JSON) { self.json = json }
 }

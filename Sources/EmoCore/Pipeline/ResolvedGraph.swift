@@ -72,6 +72,24 @@ public final class ResolvedGraph {
     /// The node with this id.
     public func node(_ id: String) -> ResolvedNode? { nodes.first { $0.id == id } }
 
+    /// A content hash of each node's output: its type, version and parameters, and the hashes of
+    /// its inputs. Two runs give a node the same fingerprint exactly when they would compute the
+    /// same deterministic results (writers key resumable outputs with it).
+    public var fingerprints: [String: String] {
+        var result: [String: String] = [:]
+        for node in nodes {
+            var parts = [node.descriptor.type, String(node.descriptor.version)]
+            for key in node.parameters.values.keys.sorted() {
+                parts.append(key + "=" + (node.parameters.values[key]?.serialized(pretty: false) ?? "null"))
+            }
+            for (port, source) in node.inputs.sorted(by: { $0.key < $1.key }) {
+                parts.append(port + "<-" + source.port + ":" + (result[source.nodeId] ?? ""))
+            }
+            result[node.id] = String(SeededRandom.seed(parts), radix: 16)
+        }
+        return result
+    }
+
     /// Consumers of each output: producer port → [(consumer node, input port)].
     public var consumers: [PortReference: [(node: String, port: String)]] {
         var result: [PortReference: [(node: String, port: String)]] = [:]

@@ -52,7 +52,8 @@ public struct PowerToDecibels: Sendable, Hashable {
         case .value(let r): refPower = r
         case .maximum: refPower = values.max() ?? 1
         }
-        let offset = 10 * log10(max(refPower, amin))
+        // The same log as the values, so that x == ref gives exactly 0 dB.
+        let offset = FastMath.decibels(max(refPower, amin))
         var peak = -Float.infinity
         for i in values.indices {
             let db = FastMath.decibels(max(values[i], amin)) - offset

@@ -11,7 +11,8 @@ public enum BuiltinNodes {
 
     /// Registers every built-in node type into `registry`.
     public static func register(into registry: inout NodeRegistry) throws {
-        for type in audioNodeTypes { try registry.register(type, origin: "built-in") }
+        try registerCorpusNodes(into: &registry)
+        for type in audioNodeTypes { try registry.registerType(type, origin: "built-in") }
     }
 
     /// Audio front end nodes.
@@ -23,8 +24,8 @@ public enum BuiltinNodes {
 
 extension NodeRegistry {
     /// Registers a node type given as an existential metatype.
-    mutating func register(_ type: any Node.Type, origin: String) throws {
-        func open<N: Node>(_ concrete: N.Type) throws { try register(concrete, origin: origin) }
+    public mutating func registerType(_ type: any Node.Type, origin: String) throws {
+        func open<N: Node>(_ concrete: N.Type) throws { try self.register(concrete, origin: origin) }
         try open(type)
     }
 }

@@ -3,7 +3,8 @@ import EmoDSP
 import EmoJSON
 import Foundation
 
-/// `features.write`: one float32 `.npy` per item (shape frames × bins, loadable by `numpy.load`) in a
+/// `features.write`: one float32 `.npy` per item (shape bins × frames as librosa, or frames × bins;
+/// loadable by `numpy.load`) in a
 /// tree mirroring the item ids, plus a manifest; resumable.
 ///
 /// Every file is written to a temporary name and renamed when complete. Each finished item is
@@ -17,7 +18,7 @@ public final class FeatureWriterNode: StreamNode {
         type: "features.write",
         summary: "Write one float32 .npy per item and a manifest (CSV or JSONL); resumable",
         details: """
-            Files go to `out/<item id without extension>.npy` (frames × bins, C order). The manifest lists id, \
+            Files go to `out/<item id without extension>.npy` (C order; `layout` bins × frames as librosa by default). The manifest lists id, \
             label, speaker, split, shape and path. Temporary names and renames mean a killed run loses nothing \
             written; a re-run skips finished items whose parameters fingerprint matches.
             """,
@@ -28,6 +29,8 @@ public final class FeatureWriterNode: StreamNode {
             ParameterSpec("out", .path, summary: "output folder"),
             ParameterSpec("manifest", .choice(["jsonl", "csv"]), default: "jsonl", summary: "manifest format"),
             ParameterSpec("resume", .boolean, default: true, summary: "skip items already written with the same parameters"),
+            ParameterSpec("layout", .choice(["binsByFrames", "framesByBins"]), default: "binsByFrames",
+                          summary: "array shape: (bins, frames) as librosa, or (frames, bins)"),
         ],
         example: #"{ "id": "write", "type": "features.write", "inputs": { "spectrum": "norm.spectrum" }, "params": { "out": "$out" } }"#)
 
@@ -35,6 +38,7 @@ public final class FeatureWriterNode: StreamNode {
     let out: String
     let csv: Bool
     let resume: Bool
+    let binsFirst: Bool
     private var spec: SpectrumSpec?
 
     public init(setup: NodeSetup) throws {
@@ -42,6 +46,7 @@ public final class FeatureWriterNode: StreamNode {
         out = setup.parameters.string("out")
         csv = setup.parameters.string("manifest") == "csv"
         resume = setup.parameters.bool("resume")
+        binsFirst = setup.parameters.string("layout") == "binsByFrames"
         if out.isEmpty { throw ParameterError(parameter: "out", "is empty") }
     }
 
@@ -129,7 +134,11 @@ public final class FeatureWriterNode: StreamNode {
                 try fileManager.createDirectory(
                     atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 let temporary = destination + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-                try NPYFile.write(values: spectrum.values, shape: [spectrum.frames, spectrum.bins], to: temporary)
+                if binsFirst {
+                    try NPYFile.write(values: spectrum.spectrogram.transposed(), shape: [spectrum.bins, spectrum.frames], to: temporary)
+                } else {
+                    try NPYFile.write(values: spectrum.values, shape: [spectrum.frames, spectrum.bins], to: temporary)
+                }
                 if fileManager.fileExists(atPath: destination) { try fileManager.removeItem(atPath: destination) }
                 try fileManager.moveItem(atPath: temporary, toPath: destination)
             } catch {
@@ -137,7 +146,8 @@ public final class FeatureWriterNode: StreamNode {
                                            code: "writeFailed", reason: "\(error)"))
                 continue
             }
-            let row = Row(id: item.id, metadata: item.metadata, shape: [spectrum.frames, spectrum.bins], file: relative,
+            let shape = binsFirst ? [spectrum.bins, spectrum.frames] : [spectrum.frames, spectrum.bins]
+            let row = Row(id: item.id, metadata: item.metadata, shape: shape, file: relative,
                           fingerprint: fingerprint)
             partial.write(Data((row.json.serialized(pretty: false) + "\n").utf8))
             if rows[item.id] == nil { order.append(item.id) }
@@ -165,10 +175,10 @@ public final class FeatureWriterNode: StreamNode {
         func field(_ text: String) -> String {
             text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
-        var lines = ["id,label,speaker,split,fold,frames,bins,path"]
+        var lines = ["id,label,speaker,split,fold,shape,path"]
         for row in rows {
             let values = [row.id, row.metadata["label"] ?? "", row.metadata["speaker"] ?? "", row.metadata["split"] ?? "",
-                          row.metadata["fold"] ?? "", String(row.shape[0]), String(row.shape.count > 1 ? row.shape[1] : 0), row.file]
+                          row.metadata["fold"] ?? "", row.shape.map(String.init).joined(separator: "x"), row.file]
             lines.append(values.map(field).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -8,8 +8,11 @@ enum FastMath {
     @inline(__always)
     static func decibels(_ x: Float) -> Float {
         guard x.isNormal, x > 0 else { return 10 * log10(x) }
-        return naturalLog(x) * 4.342_944_819_032_518  // 10 / ln 10
+        return naturalLog(x) * decibelsPerNeper
     }
+
+    /// 10 / ln 10: dB per neper of power.
+    static let decibelsPerNeper: Float = 4.342_944_819_032_518
 
     /// ln(x) for positive normal x (no checks).
     @inline(__always)

@@ -14,12 +14,11 @@ public enum NPYFile {
         public var values: [Float]
     }
 
-    /// The bytes of an `.npy` file holding `values` with `shape` (product of shape = values.count).
-    public static func encode(values: [Float], shape: [Int]) throws -> Data {
+    /// The header of an `.npy` file (magic, version 1.0, length, dictionary padded to 64 bytes).
+    static func header(shape: [Int], count: Int) throws -> [UInt8] {
         let expected = shape.reduce(1, *)
-        guard shape.allSatisfy({ $0 >= 0 }), expected == values.count else {
-            throw AudioError(
-                .invalidParameter, reason: "NPY shape \(shape) holds \(expected) values, got \(values.count)")
+        guard shape.allSatisfy({ $0 >= 0 }), expected == count else {
+            throw AudioError(.invalidParameter, reason: "NPY shape \(shape) holds \(expected) values, got \(count)")
         }
         let shapeText: String
         switch shape.count {
@@ -27,29 +26,50 @@ public enum NPYFile {
         case 1: shapeText = "(\(shape[0]),)"
         default: shapeText = "(" + shape.map(String.init).joined(separator: ", ") + ")"
         }
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
-        // magic (6) + version (2) + length (2) + header + '\n' must be a multiple of 64.
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var data = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
-        let length = UInt16(header.utf8.count)
-        data.append(UInt8(length & 0xff))
-        data.append(UInt8(length >> 8))
-        data.append(contentsOf: Swift.Array(header.utf8))
-        values.withUnsafeBufferPointer { buffer in
-            // Little-endian hosts only (x86-64, arm64): the in-memory bytes are the file bytes.
-            data.append(UnsafeBufferPointer(start: UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self), count: buffer.count * 4))
-        }
+        var dictionary = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
+        // magic (6) + version (2) + length (2) + dictionary + '\n' must be a multiple of 64.
+        let unpadded = 10 + dictionary.utf8.count + 1
+        dictionary += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        let length = UInt16(dictionary.utf8.count)
+        return [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(length & 0xff), UInt8(length >> 8)]
+            + Swift.Array(dictionary.utf8)
+    }
+
+    /// The bytes of an `.npy` file holding `values` with `shape` (product of shape = values.count).
+    public static func encode(values: [Float], shape: [Int]) throws -> Data {
+        var data = Data(try header(shape: shape, count: values.count))
+        values.withUnsafeBytes { data.append(contentsOf: $0) }  // little-endian hosts: memory = file bytes
         return data
     }
 
-    /// Writes `values` with `shape` to `path` (atomically: a temporary name, then a rename).
+    /// Writes `values` with `shape` to `path`: to a temporary name in the same folder, then renamed, so a
+    /// reader never sees a partial file. Uses plain POSIX calls (no intermediate copy of the data).
     public static func write(values: [Float], shape: [Int], to path: String) throws {
-        let data = try encode(values: values, shape: shape)
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw AudioError(.writeFailed, path: path, reason: "\(error.localizedDescription)")
+        let head = try header(shape: shape, count: values.count)
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
+            throw AudioError(.writeFailed, path: path, reason: String(cString: strerror(errno)))
+        }
+        func writeAll(_ raw: UnsafeRawBufferPointer) -> Bool {
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { return false }
+                offset += n
+            }
+            return true
+        }
+        let ok = head.withUnsafeBytes(writeAll) && values.withUnsafeBytes(writeAll)
+        let reason = ok ? "" : String(cString: strerror(errno))
+        if close(fd) != 0 || !ok {
+            unlink(temporary)
+            throw AudioError(.writeFailed, path: path, reason: ok ? "close failed" : reason)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw AudioError(.writeFailed, path: path, reason: reason)
         }
     }
 

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func emonnTargetBuilds() { #expect(Bool(true)) }

@@ -27,13 +27,21 @@ public struct ItemContext: Sendable {
     public var pass: Pass
     /// The run seed.
     public var seed: UInt64
+    /// Where notices go (the run report), if anywhere.
+    let noticeSink: (@Sendable (_ code: String, _ message: String) -> Void)?
 
-    /// A context.
-    public init(nodeId: String, pass: Pass = .first, seed: UInt64 = 0) {
+    /// A context; `noticeSink` receives ``notice(_:_:)`` calls (the engine routes them to the run report).
+    public init(nodeId: String, pass: Pass = .first, seed: UInt64 = 0,
+                noticeSink: (@Sendable (_ code: String, _ message: String) -> Void)? = nil) {
         self.nodeId = nodeId
         self.pass = pass
         self.seed = seed
+        self.noticeSink = noticeSink
     }
+
+    /// Lists something about the current item in the run report without failing it (a silent file
+    /// kept, say).
+    public func notice(_ code: String, _ message: String) { noticeSink?(code, message) }
 
     /// The training epoch (0 for single-pass runs).
     public var epoch: Int { pass.epoch }

@@ -48,7 +48,12 @@ final class MapStream: ExcludingItemStream, @unchecked Sendable {
     func process(_ item: Item, pass: Pass) throws -> Item? {
         var current = item
         for stage in stages {
-            let itemContext = ItemContext(nodeId: stage.nodeId, pass: pass, seed: context.seed)
+            let runContext = context
+            let itemId = item.id
+            let nodeId = stage.nodeId
+            let itemContext = ItemContext(nodeId: stage.nodeId, pass: pass, seed: context.seed) { code, message in
+                runContext.notice(ItemNotice(itemId: itemId, nodeId: nodeId, code: code, message: message))
+            }
             do {
                 current = try stage.node.process(current, context: itemContext)
             } catch {

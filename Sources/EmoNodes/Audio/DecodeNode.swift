@@ -68,6 +68,7 @@ public final class DecodeNode: MapNode {
             let message = String(format: "silent: peak %.1f dBFS is below %.1f dBFS", peakDecibels(buffer.samples), silenceThreshold)
             if skipSilence { throw ItemError(message, code: AudioError.Code.silent.rawValue) }
             metadata["silent"] = "true"
+            context.notice(AudioError.Code.silent.rawValue, message)
         }
         metadata["sourceSampleRate"] = String(buffer.sampleRate)
         metadata["sourceChannels"] = String(buffer.originalChannels)

@@ -38,23 +38,38 @@ struct AxisMap {
 
 extension Kernels {
     /// Separable 2-D interpolation by row and column maps. x [N, C, H, W] → [N, C, Ho, Wo]
+    ///
+    /// Per plane: first every input row is resampled horizontally into a [H, Wo] buffer, then each
+    /// output row blends two of those rows (a vectorisable loop), so the gathers run H·Wo times
+    /// instead of 4·Ho·Wo.
     static func interpolate(_ x: Tensor, rows: AxisMap, columns: AxisMap) -> Tensor {
         let (n, c, h, w) = x.nchw
         let outH = rows.low.count, outW = columns.low.count
         return Tensor(uninitializedShape: [n, c, outH, outW]) { out in
             x.withUnsafeBufferPointer { px in
                 let px = px.baseAddress!, po = out.baseAddress!
-                parallelChunks(n * c, costPerItem: outH * outW * 4) { start, end in
-                    for item in start..<end {
-                        let source = px + item * h * w, destination = po + item * outH * outW
-                        for oh in 0..<outH {
-                            let rowLow = source + rows.low[oh] * w, rowHigh = source + rows.high[oh] * w
-                            let wh = rows.highWeight[oh], wl = 1 - wh
-                            let line = destination + oh * outW
-                            for ow in 0..<outW {
-                                let cl = columns.low[ow], ch = columns.high[ow]
-                                let vh = columns.highWeight[ow], vl = 1 - vh
-                                line[ow] = wl * (vl * rowLow[cl] + vh * rowLow[ch]) + wh * (vl * rowHigh[cl] + vh * rowHigh[ch])
+                parallelChunks(n * c, costPerItem: outH * outW * 2) { start, end in
+                    var horizontal = [Float](repeating: 0, count: h * outW)
+                    horizontal.withUnsafeMutableBufferPointer { buffer in
+                        let temporary = buffer.baseAddress!
+                        for item in start..<end {
+                            let source = px + item * h * w, destination = po + item * outH * outW
+                            for ih in 0..<h {
+                                let row = source + ih * w, line = temporary + ih * outW
+                                for ow in 0..<outW {
+                                    let vh = columns.highWeight[ow]
+                                    line[ow] = (1 - vh) * row[columns.low[ow]] + vh * row[columns.high[ow]]
+                                }
+                            }
+                            for oh in 0..<outH {
+                                let low = temporary + rows.low[oh] * outW, high = temporary + rows.high[oh] * outW
+                                let wh = rows.highWeight[oh], wl = 1 - wh
+                                let line = destination + oh * outW
+                                if wh == 0 {
+                                    line.update(from: low, count: outW)
+                                } else {
+                                    for ow in 0..<outW { line[ow] = wl * low[ow] + wh * high[ow] }
+                                }
                             }
                         }
                     }
@@ -63,28 +78,35 @@ extension Kernels {
         }
     }
 
-    /// Adjoint of `interpolate`. dy [N, C, Ho, Wo] → dx [N, C, H, W]
+    /// Adjoint of `interpolate` (vertical adjoint into a [H, Wo] buffer, then the horizontal
+    /// scatter). dy [N, C, Ho, Wo] → dx [N, C, H, W]
     static func interpolateBackward(_ dy: Tensor, inputHeight h: Int, inputWidth w: Int, rows: AxisMap, columns: AxisMap) -> Tensor {
         let (n, c, outH, outW) = dy.nchw
         var dx = Tensor(zeros: [n, c, h, w])
         dy.withUnsafeBufferPointer { pg in
             dx.withUnsafeMutableBufferPointer { pd in
                 let pg = pg.baseAddress!, pd = pd.baseAddress!
-                parallelChunks(n * c, costPerItem: outH * outW * 4) { start, end in
-                    for item in start..<end {
-                        let source = pg + item * outH * outW, destination = pd + item * h * w
-                        for oh in 0..<outH {
-                            let rowLow = destination + rows.low[oh] * w, rowHigh = destination + rows.high[oh] * w
-                            let wh = rows.highWeight[oh], wl = 1 - wh
-                            let line = source + oh * outW
-                            for ow in 0..<outW {
-                                let cl = columns.low[ow], ch = columns.high[ow]
-                                let vh = columns.highWeight[ow], vl = 1 - vh
-                                let g = line[ow]
-                                rowLow[cl] += wl * vl * g
-                                rowLow[ch] += wl * vh * g
-                                rowHigh[cl] += wh * vl * g
-                                rowHigh[ch] += wh * vh * g
+                parallelChunks(n * c, costPerItem: outH * outW * 2) { start, end in
+                    var vertical = [Float](repeating: 0, count: h * outW)
+                    vertical.withUnsafeMutableBufferPointer { buffer in
+                        let temporary = buffer.baseAddress!
+                        for item in start..<end {
+                            let source = pg + item * outH * outW, destination = pd + item * h * w
+                            temporary.update(repeating: 0, count: h * outW)
+                            for oh in 0..<outH {
+                                let low = temporary + rows.low[oh] * outW, high = temporary + rows.high[oh] * outW
+                                let wh = rows.highWeight[oh], wl = 1 - wh
+                                let line = source + oh * outW
+                                for ow in 0..<outW { low[ow] += wl * line[ow] }
+                                if wh != 0 { for ow in 0..<outW { high[ow] += wh * line[ow] } }
+                            }
+                            for ih in 0..<h {
+                                let line = temporary + ih * outW, row = destination + ih * w
+                                for ow in 0..<outW {
+                                    let vh = columns.highWeight[ow], g = line[ow]
+                                    row[columns.low[ow]] += (1 - vh) * g
+                                    row[columns.high[ow]] += vh * g
+                                }
                             }
                         }
                     }

@@ -181,13 +181,18 @@ public struct MelFilterbank: Sendable, Equatable {
     @inline(__always)
     func apply(row input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
         weights.withUnsafeBufferPointer { w in
-            for band in 0..<melBands {
-                let length = lengths[band]
-                let source = input + starts[band]
-                let weight = w.baseAddress! + offsets[band]
-                var sum: Float = 0
-                for j in 0..<length { sum = Relaxed.multiplyAdd(weight[j], source[j], sum) }
-                output[band] = sum
+            starts.withUnsafeBufferPointer { start in
+                lengths.withUnsafeBufferPointer { length in
+                    offsets.withUnsafeBufferPointer { offset in
+                        for band in 0..<melBands {
+                            let source = input + start[band]
+                            let weight = w.baseAddress! + offset[band]
+                            var sum: Float = 0
+                            for j in 0..<length[band] { sum = Relaxed.multiplyAdd(weight[j], source[j], sum) }
+                            output[band] = sum
+                        }
+                    }
+                }
             }
         }
     }

@@ -18,7 +18,8 @@ enum SoxrRecipe {
 enum SoxrBinding {
     /// Resamples mono Float32 in one `soxr_oneshot` call with an explicit quality spec
     /// (soxr_oneshot would otherwise use low quality), linear phase, one thread.
-    /// Returns exactly `outputCount` samples (soxr's flushed output, cut or zero-extended by at most a sample).
+    /// Returns exactly `outputCount` samples: soxr's flushed output (round(n·ratio) samples), zero-extended
+    /// when `outputCount` is larger (librosa's `fix_length` does the same).
     static func resample(
         _ input: UnsafeBufferPointer<Float>, from inputRate: Int, to outputRate: Int, recipe: SoxrRecipe,
         outputCount: Int

@@ -77,7 +77,7 @@ struct DecodeTests {
             try WAVWriter.write(sine(frequency: 440, sampleRate: rate, count: count), sampleRate: rate, to: path)
             let decoded = try decodeAudio(path: path)
             #expect(decoded.sampleRate == rate && decoded.samples.count == count)
-            let expectedLength = Int((Double(count) * 16000 / Double(rate)).rounded())
+            let expectedLength = Int((Double(count) * 16000 / Double(rate)).rounded(.up))
             for resampler in [Resampler(), Resampler(backend: .libsamplerate(quality: .fastest))] {
                 let out = try resampler.resample(decoded, to: 16000)
                 #expect(out.samples.count == expectedLength, "\(rate) Hz, \(resampler.backend): length \(out.samples.count), expected \(expectedLength)")
@@ -96,8 +96,12 @@ struct DecodeTests {
         let samples = sine(frequency: 100, sampleRate: 16000, count: 999)
         #expect(try Resampler().resample(samples, from: 16000, to: 16000) == samples)
         #expect(Resampler.outputCount(48000, from: 48000, to: 16000) == 16000)
-        #expect(Resampler.outputCount(1, from: 48000, to: 16000) == 0)
-        #expect(Resampler.outputCount(2, from: 48000, to: 16000) == 1)
+        // ceil, as librosa.resample: 1 → 1, 100 → 34 (soxr itself gives 33; librosa pads a zero).
+        #expect(Resampler.outputCount(1, from: 48000, to: 16000) == 1)
+        #expect(Resampler.outputCount(100, from: 48000, to: 16000) == 34)
+        #expect(Resampler.outputCount(48001, from: 48000, to: 16000) == 16001)
+        let hundred = try Resampler().resample(sine(frequency: 440, sampleRate: 48000, count: 100), from: 48000, to: 16000)
+        #expect(hundred.count == 34 && hundred[33] == 0)
         let error = #expect(throws: AudioError.self) { try Resampler().resample(samples, from: 0, to: 16000) }
         #expect(error?.code == .invalidParameter)
     }

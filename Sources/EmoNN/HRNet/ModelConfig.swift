@@ -147,7 +147,7 @@ public struct ModelConfig: Sendable, Equatable {
         var headObject = head.options
         headObject["type"] = .string(head.type)
         headObject["classes"] = .int(head.classes)
-        headObject["dropout"] = .double(Double(head.dropout))
+        headObject["dropout"] = .double(Double(String(head.dropout)) ?? 0)  // 0.1, not 0.10000000149
         object["head"] = .object(headObject)
         return .object(object)
     }

@@ -17,7 +17,7 @@ public enum BuiltinNodes {
 
     /// Audio front end nodes.
     static let audioNodeTypes: [any Node.Type] = [
-        DecodeNode.self, ResampleNode.self, STFTNode.self, MelNode.self, DecibelNode.self, NormalizeNode.self,
+        DecodeNode.self, ResampleNode.self, STFTNode.self, MelNode.self, DecibelNode.self, LogMelNode.self, NormalizeNode.self,
         FixLengthNode.self, TimeShiftNode.self, FrequencyMaskNode.self, TimeMaskNode.self, FeatureWriterNode.self,
     ]
 }

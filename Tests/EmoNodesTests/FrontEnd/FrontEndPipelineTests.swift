@@ -123,4 +123,28 @@ import Testing
         #expect(third.sections.first { $0.0 == "write" }?.1["written"]?.intValue == fixture.good.count)
         #expect(try NPYFile.read(out + "/good-48k.npy").shape == [40, 51])
     }
+
+    @Test func theFusedLogMelNodeEqualsTheSeparateNodes() throws {
+        let fixture = try Fixture()
+        defer { try? FileManager.default.removeItem(at: fixture.folder) }
+        let separate = fixture.folder.appendingPathComponent("separate").path
+        let fused = fixture.folder.appendingPathComponent("fused").path
+        _ = try run(pipeline(manifest: fixture.manifest, out: separate), base: fixture.folder.path)
+        var json = pipeline(manifest: fixture.manifest, out: fused)
+        var nodes = json["nodes"]!.arrayValue!.filter { !["stft", "mel", "db", "norm"].contains($0["id"]!.stringValue!) }
+        nodes.insert(["id": "logmel", "type": "spectrum.logMel", "inputs": ["audio": "resample.audio"],
+                      "params": ["melBands": 64, "normalize": "utterance"]], at: 3)
+        nodes[4] = ["id": "write", "type": "features.write", "inputs": ["spectrum": "logmel.spectrum"], "params": ["out": .string(fused)]]
+        json = ["schemaVersion": 1, "name": "fused", "nodes": .array(nodes)]
+        _ = try run(json, base: fixture.folder.path)
+        for name in ["good-48k", "stereo", "rate-24414"] {
+            let a = try NPYFile.read(separate + "/\(name).npy")
+            let b = try NPYFile.read(fused + "/\(name).npy")
+            #expect(a.shape == b.shape)
+            let error = zip(a.values, b.values).map { abs($0 - $1) }.max() ?? .infinity
+            // Both standardise dB values of order 10–100 to unit variance; float rounding of the dB
+            // values (1e-5 relative) bounds the difference.
+            #expect(error < 1e-3, "\(name): max |fused − separate| = \(error), tolerance 1e-3")
+        }
+    }
 }

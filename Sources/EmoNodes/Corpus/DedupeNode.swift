@@ -221,6 +221,6 @@ public final class DedupeNode: StreamNode {
             "groups": .array(groupReports),
         ])
         let kept = items.indices.filter { !dropped.contains($0) }.map { items[$0] }
-        return ["items": ArrayStream(kept, deterministic: input.isDeterministic)]
+        return ["items": SplitPlanning.stream(kept, from: input, copying: [])]
     }
 }

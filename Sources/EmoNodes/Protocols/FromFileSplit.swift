@@ -257,6 +257,6 @@ public final class FromFileSplit: StreamNode {
             section = .object(object)
         }
         context.addReportSection(nodeId, section)
-        return ["items": ArrayStream(annotated, deterministic: input.isDeterministic)]
+        return ["items": SplitPlanning.stream(annotated, from: input)]
     }
 }

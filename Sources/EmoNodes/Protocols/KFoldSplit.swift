@@ -109,6 +109,6 @@ public final class KFoldSplit: StreamNode {
         if speakerIndependent { try SplitPlanning.requireSpeakerIndependence(annotated, folds: folds, protocolName: evaluation.name) }
         context.addReportSection(nodeId, SplitPlanning.report(annotated, folds: folds, evaluation: evaluation,
                                                               groupKey: speakerIndependent ? MetadataKey.speaker : nil))
-        return ["items": ArrayStream(annotated, deterministic: input.isDeterministic)]
+        return ["items": SplitPlanning.stream(annotated, from: input)]
     }
 }

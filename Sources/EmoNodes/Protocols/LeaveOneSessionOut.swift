@@ -77,6 +77,6 @@ public final class LeaveOneSessionOutSplit: StreamNode {
         try SplitPlanning.requireSpeakerIndependence(annotated, folds: plan.groups.count, protocolName: evaluation.name)
         context.addReportSection(nodeId, SplitPlanning.report(annotated, folds: plan.groups.count, evaluation: evaluation,
                                                               groupKey: key))
-        return ["items": ArrayStream(annotated, deterministic: input.isDeterministic)]
+        return ["items": SplitPlanning.stream(annotated, from: input)]
     }
 }

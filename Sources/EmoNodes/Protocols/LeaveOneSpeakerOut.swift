@@ -93,6 +93,6 @@ public final class LeaveOneSpeakerOutSplit: StreamNode {
         try SplitPlanning.requireSpeakerIndependence(annotated, folds: plan.groups.count, protocolName: evaluation.name)
         context.addReportSection(nodeId, SplitPlanning.report(annotated, folds: plan.groups.count, evaluation: evaluation,
                                                               groupKey: MetadataKey.speaker))
-        return ["items": ArrayStream(annotated, deterministic: input.isDeterministic)]
+        return ["items": SplitPlanning.stream(annotated, from: input)]
     }
 }

@@ -78,6 +78,6 @@ public final class RandomSplit: StreamNode {
         if speakerIndependent { try SplitPlanning.requireSpeakerIndependence(annotated, folds: 1, protocolName: evaluation.name) }
         context.addReportSection(nodeId, SplitPlanning.report(annotated, folds: 1, evaluation: evaluation,
                                                               groupKey: speakerIndependent ? MetadataKey.speaker : nil))
-        return ["items": ArrayStream(annotated, deterministic: input.isDeterministic)]
+        return ["items": SplitPlanning.stream(annotated, from: input)]
     }
 }

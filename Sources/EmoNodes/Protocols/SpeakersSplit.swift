@@ -99,6 +99,6 @@ public final class SpeakersSplit: StreamNode {
         let annotated = SplitPlanning.annotate(items, splits: splits)
         try SplitPlanning.requireSpeakerIndependence(annotated, folds: 1, protocolName: evaluation.name)
         context.addReportSection(nodeId, SplitPlanning.report(annotated, folds: 1, evaluation: evaluation, groupKey: MetadataKey.speaker))
-        return ["items": ArrayStream(annotated, deterministic: input.isDeterministic)]
+        return ["items": SplitPlanning.stream(annotated, from: input)]
     }
 }

@@ -216,6 +216,28 @@ enum SplitPlanning {
         }
     }
 
+    /// The output stream: the annotated items when the input is deterministic; otherwise a stream
+    /// that pulls the input again on each pass (stochastic upstream nodes draw anew) and copies each
+    /// item's split keys (`split`, `roles`, `fold`) from the first pass, leaving out dropped items.
+    static func stream(
+        _ annotated: [Item], from input: any ItemStream, copying keys: [String] = [MetadataKey.split, MetadataKey.roles, MetadataKey.fold]
+    ) -> any ItemStream {
+        if input.isDeterministic { return ArrayStream(annotated) }
+        var byId: [String: [String: String]] = [:]
+        for item in annotated { byId[item.id] = item.metadata.filter { keys.contains($0.key) } }
+        return DerivedStream(expectedCount: annotated.count, deterministic: false) { pass in
+            let upstream = try input.makeIterator(pass: pass)
+            return ClosureIterator {
+                while var item = try upstream.next() {
+                    guard let assigned = byId[item.id] else { continue }
+                    for key in keys { item.metadata[key] = assigned[key] }
+                    return item
+                }
+                return nil
+            }
+        }
+    }
+
     /// The input format with the protocol attached.
     static func outputFormat(_ inputs: [String: StreamFormat], evaluation: EvaluationSpec) throws -> [String: StreamFormat] {
         guard var format = inputs["items"] else { throw FormatError(port: "items", expected: "Utterances") }

@@ -132,6 +132,18 @@ func foldCount(_ items: [Item]) -> Int { items.first?.metadata["roles"]?.split(s
         #expect(other.items.map { $0.metadata["roles"] ?? "" } != outcome.items.map { $0.metadata["roles"] ?? "" })
     }
 
+    @Test func aStochasticInputIsPulledAgainOnEachPassWithTheSameAssignment() throws {
+        let node = try KFoldSplit(setup: NodeSetup(nodeId: "split", parameters: Parameters(defaultsOf: KFoldSplit.descriptor)))
+        let output = try #require(try node.run(inputs: ["items": ArrayStream(items, deterministic: false)],
+                                               context: RunContext())["items"])
+        #expect(!output.isDeterministic)
+        let deterministic = try runSplit(KFoldSplit.self, [:], items: items)
+        for epoch in 0..<2 {
+            let pass = try output.collect(pass: Pass(epoch: epoch))
+            #expect(pass.map { $0.metadata["roles"] ?? "" } == deterministic.items.map { $0.metadata["roles"] ?? "" })
+        }
+    }
+
     @Test func twoFoldsCannotValidateOnTheNextFold() {
         #expect(throws: ParameterError.self) { _ = try runSplit(KFoldSplit.self, ["folds": 2], items: items) }
     }

@@ -12,8 +12,12 @@ public enum BuiltinNodes {
     /// Registers every built-in node type into `registry`.
     public static func register(into registry: inout NodeRegistry) throws {
         try registerCorpusNodes(into: &registry)
-        for type in audioNodeTypes { try registry.registerType(type, origin: "built-in") }
+        try registerProtocolNodes(into: &registry)
+        for type in audioNodeTypes + modelNodeTypes { try registry.registerType(type, origin: "built-in") }
     }
+
+    /// Model and metrics nodes.
+    static let modelNodeTypes: [any Node.Type] = [TrainNode.self, LoadModelNode.self, InferNode.self, MetricsNode.self]
 
     /// Audio front end nodes.
     static let audioNodeTypes: [any Node.Type] = [

@@ -30,39 +30,10 @@ public enum CorpusNoticeCode {
     public static let unreadable = "unreadable"
 }
 
-/// Builds an ``ItemNotice``.
-///
-/// EmoCore declares `ItemNotice` with public stored properties but no public initialiser, so a module
-/// above it cannot write `ItemNotice(itemId:nodeId:code:message:)`. Until EmoCore adds one, this
-/// builds the value from a struct with the same stored properties in the same order (a layout-
-/// compatible copy); the size is checked and the result read back, and on any mismatch the notice is
-/// not built (the caller then falls back to a progress event).
-func makeItemNotice(itemId: String, nodeId: String, code: String, message: String) -> ItemNotice? {
-    struct Fields {
-        var itemId: String
-        var nodeId: String
-        var code: String
-        var message: String
-    }
-    guard MemoryLayout<Fields>.size == MemoryLayout<ItemNotice>.size,
-        MemoryLayout<Fields>.alignment == MemoryLayout<ItemNotice>.alignment
-    else { return nil }
-    let notice = unsafeBitCast(Fields(itemId: itemId, nodeId: nodeId, code: code, message: message), to: ItemNotice.self)
-    guard notice.itemId == itemId, notice.nodeId == nodeId, notice.code == code, notice.message == message else {
-        return nil
-    }
-    return notice
-}
-
 extension RunContext {
-    /// Records a notice about an item (see ``makeItemNotice(itemId:nodeId:code:message:)``).
+    /// Records a notice about an item in the run report.
     func notice(itemId: String, nodeId: String, code: String, message: String) {
-        if let notice = makeItemNotice(itemId: itemId, nodeId: nodeId, code: code, message: message) {
-            self.notice(notice)
-        } else {
-            progress.event("itemNotice", ["item": .string(itemId), "node": .string(nodeId), "code": .string(code),
-                                          "message": .string(message)])
-        }
+        notice(ItemNotice(itemId: itemId, nodeId: nodeId, code: code, message: message))
     }
 }
 

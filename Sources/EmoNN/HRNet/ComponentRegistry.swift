@@ -40,7 +40,7 @@ public struct FusionSpec {
 }
 
 /// What a head factory is given: pooled feature count, class count, dropout probability, the name
-/// prefix (`fc`), the layer builder, and the head's whole JSON object for options of its own.
+/// prefix (`fc`), the layer builder, and and the head's other JSON members (options of its own).
 public struct HeadSpec {
     public var inputFeatures: Int
     public var classes: Int

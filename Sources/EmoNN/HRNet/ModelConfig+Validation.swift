@@ -226,9 +226,11 @@ extension ModelConfig {
                 list.add("head.dropout", "expected a number, got \(value.kindDescription)")
             }
         }
+        var options = headObject
+        for key in ["type", "classes", "dropout"] { options[key] = nil }
         let head = Head(
             type: list.string(headObject, "type", path: "head", fallback: "linear"),
-            classes: list.int(headObject, "classes", path: "head", fallback: nil), dropout: dropout, options: headObject)
+            classes: list.int(headObject, "classes", path: "head", fallback: nil), dropout: dropout, options: options)
 
         self.init(name: name, initialization: initialization, stem: stem, stages: stages, fuse: fuse, head: head)
         validate(registry: registry, into: &list)

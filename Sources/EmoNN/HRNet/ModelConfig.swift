@@ -83,7 +83,7 @@ public struct ModelConfig: Sendable, Equatable {
         public var type: String
         public var classes: Int
         public var dropout: Float
-        /// The head's JSON object, passed to its factory for options of its own.
+        /// The head's other JSON members (besides type, classes, dropout), passed to its factory.
         public var options: JSONObject
         public init(type: String = "linear", classes: Int, dropout: Float = 0, options: JSONObject = [:]) {
             self.type = type

@@ -137,7 +137,7 @@ import Testing
     @Test(.enabled(if: ProcessInfo.processInfo.environment["EMOHR_PYTORCH"] != nil))
     func pytorchLoadsOurCheckpointAndAgrees() throws {
         let python = ProcessInfo.processInfo.environment["EMOHR_PYTORCH"]!
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        let script = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent(
             "../../scripts/reference/model/compare_checkpoint.py"
         ).standardized.path
         for (name, config, height, width) in [
@@ -157,6 +157,7 @@ import Testing
             process.arguments = [script, "\(directory)/model.safetensors", "\(directory)/input.npy", "\(directory)/logits.npy"]
             let pipe = Pipe()
             process.standardOutput = pipe
+            process.standardError = pipe
             try process.run()
             process.waitUntilExit()
             let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -26,6 +26,19 @@ import Testing
         #expect(weight.grad == nil)
     }
 
+    @Test func batchNormInInferenceModeKeepsNoCacheAndGivesTheSameValues() {
+        let x = randomTensor([2, 3, 4, 5], seed: 3)
+        let gamma = Parameter(randomTensor([3], seed: 4)), beta = Parameter(randomTensor([3], seed: 5))
+        var outputs: [Tensor] = []
+        for recording in [true, false] {
+            let tape = Tape(recording: recording)
+            var mean = Tensor(zeros: [3]), variance = Tensor(repeating: 1, shape: [3])
+            outputs.append(batchNorm(tape.constant(x), weight: tape.parameter(gamma), bias: tape.parameter(beta),
+                                     runningMean: &mean, runningVar: &variance, training: true).value)
+        }
+        #expect(outputs[0] == outputs[1])
+    }
+
     @Test func constantsNeedNoGradient() {
         let tape = Tape()
         let y = relu(tape.constant(Tensor(shape: [2], scalars: [1, -1])))

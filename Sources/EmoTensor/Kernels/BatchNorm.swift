@@ -2,7 +2,8 @@ import RealModule
 
 /// What a batch-normalisation forward pass keeps for its backward pass.
 public struct BatchNormCache: Sendable {
-    /// x̂ = (x − mean) · invStd, the normalised input. [N, C, H, W]
+    /// x̂ = (x − mean) · invStd, the normalised input. [N, C, H, W] (empty when the forward pass
+    /// was asked not to keep it)
     public var normalized: Tensor
     /// 1 / √(var + eps) per channel (batch statistics in training, running ones in inference). [C]
     public var inverseStd: [Float]
@@ -20,7 +21,7 @@ extension Kernels {
     /// running statistics and leaves them unchanged. y = γ·(x − mean)/√(var + eps) + β.
     public static func batchNormForward(
         _ x: Tensor, weight: Tensor, bias: Tensor, runningMean: inout Tensor, runningVar: inout Tensor,
-        training: Bool, momentum: Float = 0.1, eps: Float = 1e-5
+        training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, keepNormalized: Bool = true
     ) -> (output: Tensor, cache: BatchNormCache) {
         let (n, c, h, w) = x.nchw
         precondition(weight.shape == [c] && bias.shape == [c] && runningMean.shape == [c] && runningVar.shape == [c],
@@ -69,22 +70,28 @@ extension Kernels {
                 inverseStd[channel] = 1 / (runningVar.scalars[channel] + eps).squareRoot()
             }
         }
-        var normalized = Tensor(uninitializedShape: x.shape) { _ in }
+        // Without a backward pass to come (inference), x̂ is not stored.
+        var normalized = keepNormalized ? Tensor(uninitializedShape: x.shape) { _ in } : Tensor(zeros: [0])
         var output = Tensor(uninitializedShape: x.shape) { _ in }
         x.withUnsafeBufferPointer { px in
             normalized.withUnsafeMutableBufferPointer { pn in
                 output.withUnsafeMutableBufferPointer { po in
-                    let px = px.baseAddress!, pn = pn.baseAddress!, po = po.baseAddress!
+                    // An empty buffer may still have a base address, so test the flag, not the pointer.
+                    let px = px.baseAddress!, pn = keepNormalized ? pn.baseAddress : nil, po = po.baseAddress!
                     parallelChunks(n * c, costPerItem: plane) { start, end in
                         for item in start..<end {
                             let channel = item % c
                             let mu = mean[channel], s = inverseStd[channel]
                             let gamma = weight.scalars[channel], beta = bias.scalars[channel]
                             let offset = item * plane
-                            for i in offset..<(offset + plane) {
-                                let v = (px[i] - mu) * s
-                                pn[i] = v
-                                po[i] = Relaxed.multiplyAdd(v, gamma, beta)
+                            if let pn {
+                                for i in offset..<(offset + plane) {
+                                    let v = (px[i] - mu) * s
+                                    pn[i] = v
+                                    po[i] = Relaxed.multiplyAdd(v, gamma, beta)
+                                }
+                            } else {
+                                for i in offset..<(offset + plane) { po[i] = Relaxed.multiplyAdd((px[i] - mu) * s, gamma, beta) }
                             }
                         }
                     }
@@ -198,9 +205,9 @@ public func batchNorm(
 ) -> Variable {
     let (output, cache) = Kernels.batchNormForward(
         x.value, weight: weight.value, bias: bias.value, runningMean: &runningMean, runningVar: &runningVar,
-        training: training, momentum: momentum, eps: eps)
+        training: training, momentum: momentum, eps: eps,
+        keepNormalized: x.tape.isRecording && [x, weight, bias].contains { $0.node != nil })
     let gamma = weight.value
-    guard x.tape.isRecording else { return x.tape.record(output, inputs: []) { _, _ in [] } }
     return x.tape.record(output, inputs: [x, weight, bias]) { gradient, _ in
         let result = Kernels.batchNormBackward(outputGradient: gradient, weight: gamma, cache: cache)
         return [result.input, result.weight, result.bias]

@@ -17,7 +17,7 @@ public enum BuiltinNodes {
     }
 
     /// Model and metrics nodes.
-    static let modelNodeTypes: [any Node.Type] = [TrainNode.self, LoadModelNode.self, InferNode.self, MetricsNode.self]
+    static let modelNodeTypes: [any Node.Type] = [SyntheticCorpusNode.self, TrainNode.self, LoadModelNode.self, InferNode.self, MetricsNode.self]
 
     /// Audio front end nodes.
     static let audioNodeTypes: [any Node.Type] = [

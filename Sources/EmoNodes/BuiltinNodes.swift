@@ -1,23 +1,35 @@
 import EmoCore
+import EmoNN
 
 /// The built-in node types, registered from one explicit list.
 public enum BuiltinNodes {
-    /// A registry holding every built-in node type.
-    public static func makeRegistry() throws -> NodeRegistry {
+    /// A registry holding every built-in node type; model nodes accept the block types, fusion
+    /// methods and heads of `modelComponents`.
+    public static func makeRegistry(modelComponents: ModelComponentRegistry = .standard) throws -> NodeRegistry {
         var registry = NodeRegistry()
-        try register(into: &registry)
+        try register(into: &registry, modelComponents: modelComponents)
         return registry
     }
 
     /// Registers every built-in node type into `registry`.
-    public static func register(into registry: inout NodeRegistry) throws {
+    public static func register(into registry: inout NodeRegistry, modelComponents: ModelComponentRegistry = .standard) throws {
         try registerCorpusNodes(into: &registry)
         try registerProtocolNodes(into: &registry)
         for type in audioNodeTypes + modelNodeTypes { try registry.registerType(type, origin: "built-in") }
+        try registry.register(NodeRegistry.Entry(descriptor: TrainNode.descriptor, origin: "built-in") { setup in
+            let node = try TrainNode(setup: setup)
+            node.components = modelComponents
+            return node
+        })
+        try registry.register(NodeRegistry.Entry(descriptor: LoadModelNode.descriptor, origin: "built-in") { setup in
+            let node = try LoadModelNode(setup: setup)
+            node.components = modelComponents
+            return node
+        })
     }
 
     /// Model and metrics nodes.
-    static let modelNodeTypes: [any Node.Type] = [SyntheticCorpusNode.self, TrainNode.self, LoadModelNode.self, InferNode.self, MetricsNode.self]
+    static let modelNodeTypes: [any Node.Type] = [SyntheticCorpusNode.self, InferNode.self, MetricsNode.self]
 
     /// Audio front end nodes.
     static let audioNodeTypes: [any Node.Type] = [

@@ -9,6 +9,13 @@ public struct NodeRegistry: Sendable {
         public var origin: String
         /// Builds an instance.
         public var make: @Sendable (NodeSetup) throws -> any Node
+
+        /// An entry with a factory of its own (a plugin's proxy, or a node given extra services).
+        public init(descriptor: NodeDescriptor, origin: String, make: @escaping @Sendable (NodeSetup) throws -> any Node) {
+            self.descriptor = descriptor
+            self.origin = origin
+            self.make = make
+        }
     }
 
     private var entries: [String: Entry] = [:]

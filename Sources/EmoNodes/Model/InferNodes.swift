@@ -15,6 +15,8 @@ public final class LoadModelNode: SourceNode {
         example: #"{ "id": "model", "type": "model.load", "params": { "path": "runs/emodb/fold-0/model.safetensors" } }"#)
 
     let path: String
+    /// Block types, fusion methods and heads a checkpoint's config may name (plugins add to it).
+    var components = ModelComponentRegistry.standard
     private var loaded: (Classifier, CheckpointMetadata)?
     private var spec: SpectrumSpec?
 
@@ -22,7 +24,7 @@ public final class LoadModelNode: SourceNode {
 
     public func negotiate(inputs: [String: StreamFormat]) throws -> [String: StreamFormat] {
         do {
-            loaded = try Classifier.load(from: path)
+            loaded = try Classifier.load(from: path, registry: components)
         } catch {
             throw ParameterError(parameter: "path", "cannot load \(path): \(error)")
         }

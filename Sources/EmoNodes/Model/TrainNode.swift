@@ -55,6 +55,8 @@ public final class TrainNode: StreamNode {
 
     let nodeId: String
     let parameters: Parameters
+    /// Block types, fusion methods and heads the model config may name (plugins add to it).
+    var components = ModelComponentRegistry.standard
     private var modelConfig: ModelConfig?
     private var labels: [String] = []
     private var featureSpec: SpectrumSpec?
@@ -100,7 +102,7 @@ public final class TrainNode: StreamNode {
                 } else {
                     json["head"] = ["classes": .int(classes)]
                 }
-                let config = try ModelConfig(json: .object(json))
+                let config = try ModelConfig(json: .object(json), registry: components)
                 guard config.head.classes == classes else {
                     throw ParameterError(parameter: "modelConfig", "head.classes is \(config.head.classes) but the corpus has \(classes) labels")
                 }
@@ -207,7 +209,8 @@ public final class TrainNode: StreamNode {
 
         let classifier: Classifier
         do {
-            classifier = try Classifier(config: config, labels: labels, optimizer: optimizerConfig, seed: seed &+ UInt64(fold) &* 7919)
+            classifier = try Classifier(
+                config: config, labels: labels, optimizer: optimizerConfig, seed: seed &+ UInt64(fold) &* 7919, registry: components)
         } catch { throw ItemError("cannot build the model: \(error)") }
         let store = parameters.optionalString("checkpoints").map {
             CheckpointStore(folder: $0 + "/fold-\(fold)", fingerprint: context.inputFingerprint(node: nodeId, port: "features")

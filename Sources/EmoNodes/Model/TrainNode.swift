@@ -11,7 +11,8 @@ import Foundation
 /// 1e-4), 100 epochs, batch 64, the epoch with the best validation accuracy kept. Validation items
 /// come from the split node (carved from the training part); the test fold never chooses the model.
 /// Upstream deterministic features are computed once and cached; augmentation nodes run anew each
-/// epoch. With `checkpoints`, every epoch is saved so a killed run resumes where it stopped.
+/// epoch. With `checkpoints`, every epoch is saved so a killed run resumes where it stopped (and a
+/// finished run given more epochs continues from its last one).
 public final class TrainNode: StreamNode {
     public static let descriptor = NodeDescriptor(
         type: "model.train",
@@ -214,7 +215,7 @@ public final class TrainNode: StreamNode {
         } catch { throw ItemError("cannot build the model: \(error)") }
         let store = parameters.optionalString("checkpoints").map {
             CheckpointStore(folder: $0 + "/fold-\(fold)", fingerprint: context.inputFingerprint(node: nodeId, port: "features")
-                + "|" + config.json.serialized(pretty: false) + "|" + optimizerConfig.json.serialized(pretty: false) + "|\(epochs)|\(batchSize)|\(seed)")
+                + "|" + config.json.serialized(pretty: false) + "|" + optimizerConfig.json.serialized(pretty: false) + "|\(batchSize)|\(seed)")
         }
         var history: [JSON] = []
         var best: (epoch: Int, score: Double, state: ModelState)?

@@ -29,7 +29,7 @@ public enum BuiltinNodes {
     }
 
     /// Model and metrics nodes.
-    static let modelNodeTypes: [any Node.Type] = [SyntheticCorpusNode.self, InferNode.self, MetricsNode.self]
+    static let modelNodeTypes: [any Node.Type] = [SyntheticCorpusNode.self, InferNode.self, MetricsNode.self, PredictionListNode.self]
 
     /// Audio front end nodes.
     static let audioNodeTypes: [any Node.Type] = [

@@ -8,6 +8,6 @@ struct Emohr: ParsableCommand {
         abstract: "Speech emotion recognition with EmoHRNet: JSON pipelines of typed audio, feature and model nodes.",
         version: "0.1.0",
         subcommands: [
-            RunCommand.self, ValidateCommand.self, NodesCommand.self, GraphCommand.self, SchemaCommand.self, BenchCommand.self,
+            RunCommand.self, ValidateCommand.self, NodesCommand.self, GraphCommand.self, SchemaCommand.self, InferCommand.self, BenchCommand.self,
         ])
 }

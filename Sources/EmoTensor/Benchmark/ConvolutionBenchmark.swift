@@ -7,7 +7,9 @@ import Foundation
 /// `occurrences` how many convolutions of that shape one forward pass of the model runs. Times are
 /// medians in seconds over `repetitions` runs after one warm-up; rates are GFLOP/s counting a
 /// multiply-add as 2 FLOPs (forward: 2·N·Cout·Ho·Wo·Cin·kh·kw/groups; backward: that once for the
-/// weight gradient and once more for the input gradient when it is computed).
+/// weight gradient and once more for the input gradient when it is computed). The fastest times
+/// are reported too, because on a shared machine they are the better estimate of the kernel's
+/// own speed.
 public struct ConvBenchmarkRow: Sendable, Hashable {
     public var name: String
     public var batch: Int
@@ -33,6 +35,10 @@ public struct ConvBenchmarkRow: Sendable, Hashable {
     public var forwardGFLOPs: Double
     /// Backward rate, GFLOP/s.
     public var backwardGFLOPs: Double
+    /// Fastest forward time, seconds (less disturbed than the median on a shared machine).
+    public var forwardSecondsMinimum: Double
+    /// Fastest backward time, seconds.
+    public var backwardSecondsMinimum: Double
 }
 
 /// A convolution shape of emohrnet-s before timing.
@@ -161,7 +167,8 @@ public func runConvolutionBenchmark(batch: Int, height: Int, width: Int, repetit
             occurrences: shape.occurrences, backwardIncludesInput: includesInput,
             forwardSeconds: forward, backwardSeconds: backward,
             forwardGFLOPs: flops / forward * 1e-9,
-            backwardGFLOPs: flops * (includesInput ? 2 : 1) / backward * 1e-9))
+            backwardGFLOPs: flops * (includesInput ? 2 : 1) / backward * 1e-9,
+            forwardSecondsMinimum: forwardTimes.min()!, backwardSecondsMinimum: backwardTimes.min()!))
     }
     return rows
 }

@@ -29,7 +29,8 @@ public enum BuiltinNodes {
     }
 
     /// Model and metrics nodes.
-    static let modelNodeTypes: [any Node.Type] = [SyntheticCorpusNode.self, InferNode.self, MetricsNode.self, PredictionListNode.self]
+    static let modelNodeTypes: [any Node.Type] = [SyntheticCorpusNode.self, InferNode.self, MetricsNode.self, PredictionListNode.self, AugmentationFigureNode.self,
+    ]
 
     /// Audio front end nodes.
     static let audioNodeTypes: [any Node.Type] = [

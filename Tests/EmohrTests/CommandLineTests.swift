@@ -69,3 +69,12 @@ import Testing
         #expect(dot.output.hasPrefix("digraph") && dot.output.contains("\"logmel\" -> \"write\""))
     }
 }
+
+extension CommandLineTests {
+    @Test func theNodeReferenceInDocsIsUpToDate() throws {
+        guard available else { return print("skipped: \(Self.executable) not built") }
+        let generated = try emohr(["nodes", "--markdown"]).output
+        let committed = try String(contentsOf: PipelineFilesTests.repository.appendingPathComponent("docs/nodes.md"), encoding: .utf8)
+        #expect(generated == committed, "docs/nodes.md is stale: regenerate it with `emohr nodes --markdown > docs/nodes.md`")
+    }
+}

@@ -22,7 +22,7 @@ public struct PluginLoadError: Error, CustomStringConvertible, Sendable {
         self.hint = hint
     }
 
-    public var description: String { "plugin \(path): \(message)" + (hint.map { " (\($0))" } ?? "") }
+    public var description: String { "plugin \(path): \(message)" + (hint.map { "; \($0)" } ?? "") }
 }
 
 /// A model component a plugin declares (block type, fusion method or head).
@@ -63,7 +63,7 @@ public final class PluginLibrary: @unchecked Sendable {
     public static func load(path: String, host: EmohrHostTable) throws(PluginLoadError) -> PluginLibrary {
         var status = stat()
         guard stat(path, &status) == 0 else {
-            throw PluginLoadError(path: path, "no such file", hint: "build the plugin first (swift build -c release in its package) and pass the path of its lib*.so")
+            throw PluginLoadError(path: path, "no such file", hint: "build the plugin first (swift build -c release in its package folder) and pass the path of its lib*.so")
         }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
             throw PluginLoadError(path: path, "is not a file (a folder? put folders in EMOHR_PLUGIN_PATH, or name the lib*.so)")

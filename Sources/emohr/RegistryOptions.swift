@@ -1,15 +1,39 @@
 import ArgumentParser
 import EmoCore
 import EmoNodes
+import EmoPluginKit
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Options every command that needs the node registry shares: where plugins come from.
 struct RegistryOptions: ParsableArguments {
-    @Option(name: .customLong("plugin"), help: "A plugin shared library to load (repeatable). Also read: EMOHR_PLUGIN_PATH.")
+    @Option(
+        name: .customLong("plugin"),
+        help: ArgumentHelp(
+            "A plugin shared library to load (repeatable).",
+            discussion: "Also loaded: every file, and every *.so in every folder, of EMOHR_PLUGIN_PATH (colon-separated)."))
     var plugins: [String] = []
 
-    /// The built-in nodes plus those of every plugin.
+    /// The plugins named by `--plugin` and `EMOHR_PLUGIN_PATH`, loaded.
+    func loadPlugins() throws -> PluginSet {
+        do {
+            return try PluginSet.load(
+                explicit: plugins, searchPath: getenv(PluginPaths.environmentVariable).map { String(cString: $0) })
+        } catch {
+            throw CommandFailure(description: "\(error)")
+        }
+    }
+
+    /// The built-in nodes plus those of every plugin; model nodes accept the plugins' components.
     func makeRegistry() throws -> NodeRegistry {
-        try BuiltinNodes.makeRegistry()
+        let set = try loadPlugins()
+        do { return try set.makeRegistry() } catch let error as PluginLoadError {
+            throw CommandFailure(description: "\(error)")
+        }
     }
 }
 

@@ -4,5 +4,5 @@ import ArgumentParser
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks side by side with librosa, torchaudio and PyTorch.",
-        subcommands: [BenchFeaturesCommand.self])
+        subcommands: [BenchFeaturesCommand.self, BenchOpsCommand.self, BenchTrainCommand.self, BenchInferCommand.self])
 }

@@ -1,0 +1,74 @@
+import ArgumentParser
+import EmoJSON
+import EmoTensor
+import Foundation
+
+/// `emohr bench ops`: forward and backward time of every convolution shape of emohrnet-s, GFLOP/s,
+/// the share of the machine's SGEMM ceiling, and (with `--compare`) PyTorch on the same shapes.
+struct BenchOpsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ops", abstract: "Convolution kernels at emohrnet-s's shapes against PyTorch (NCHW and channels-last).")
+
+    @Option(help: "Batch size.") var batch = 64
+    @Option(help: "Input height (Mel bands).") var height = 128
+    @Option(help: "Input width (frames).") var width = 300
+    @Option(help: "Timed repetitions per shape (median).") var repetitions = 3
+    @Option(help: "SGEMM ceiling of this machine in GFLOP/s (shared/reference: 72 on 2 threads, 2048³).") var ceiling = 72.0
+    @Flag(help: "Also time PyTorch on the same shapes.") var compare = false
+    @Option(help: "Python interpreter with torch (default: .venv-ref/bin/python).") var python: String?
+
+    func run() throws {
+        print("emohrnet-s convolution shapes, batch \(batch), input 1×\(height)×\(width), median of \(repetitions)")
+        let rows = runConvolutionBenchmark(batch: batch, height: height, width: width, repetitions: repetitions)
+        var theirs: [String: (nchw: Double, channelsLast: Double)] = [:]
+        if compare {
+            let (tools, reason) = ReferenceTools.locate(python: python)
+            if let tools, tools.has(["torch"]) {
+                let script = tools.scripts + "/../reference/tensor/bench_ops_pytorch.py"
+                let result = try tools.run([script, "--batch", String(batch), "--height", String(height), "--width", String(width),
+                                            "--repetitions", String(repetitions)])
+                if result.status == 0, let start = result.output.firstIndex(of: "{"),
+                    let json = try? JSON.parse(String(result.output[start...]))
+                {
+                    for row in json["rows"]?.arrayValue ?? [] {
+                        guard let name = row["name"]?.stringValue, let layout = row["layout"]?.stringValue,
+                            let forward = row["forward_s"]?.doubleValue, let backward = row["backward_s"]?.doubleValue
+                        else { continue }
+                        var entry = theirs[name] ?? (.infinity, .infinity)
+                        if layout.contains("last") { entry.channelsLast = forward + backward } else { entry.nchw = forward + backward }
+                        theirs[name] = entry
+                    }
+                } else {
+                    print("PyTorch: failed\n" + result.output.suffix(600))
+                }
+            } else {
+                print("PyTorch: not installed (\(reason)); see scripts/bench/README.md")
+            }
+        }
+        let header = "shape".padding(toLength: 34, withPad: " ", startingAt: 0)
+        print(header + "  fwd ms   bwd ms  fwd GF/s  bwd GF/s  ceiling" + (theirs.isEmpty ? "" : "  torch NCHW  torch CL  ratio"))
+        var worst: (String, Double)?
+        var ours = 0.0
+        var torchBest = 0.0
+        for row in rows {
+            let label = "\(row.name) \(row.inputChannels)→\(row.outputChannels) k\(row.kernelSize)s\(row.stride) \(row.inputHeight)×\(row.inputWidth)"
+            var line = label.padding(toLength: 34, withPad: " ", startingAt: 0)
+            line += String(format: " %7.1f  %7.1f  %8.1f  %8.1f  %6.0f%%", 1000 * row.forwardSeconds, 1000 * row.backwardSeconds,
+                           row.forwardGFLOPs, row.backwardGFLOPs, 100 * max(row.forwardGFLOPs, row.backwardGFLOPs) / ceiling)
+            if let reference = theirs[row.name] {
+                let best = min(reference.nchw, reference.channelsLast)
+                let ratio = (row.forwardSeconds + row.backwardSeconds) / best
+                line += String(format: "  %9.1f  %8.1f  %5.2f", 1000 * reference.nchw, 1000 * reference.channelsLast, ratio)
+                if worst == nil || ratio > worst!.1 { worst = (row.name, ratio) }
+                ours += Double(row.occurrences) * (row.forwardSeconds + row.backwardSeconds)
+                torchBest += Double(row.occurrences) * best
+            }
+            print(line)
+        }
+        if let worst {
+            print(String(format: "all convolutions of one training step (weighted by occurrence): ours %.2f s, PyTorch best layout %.2f s, ratio %.2f",
+                         ours, torchBest, ours / torchBest))
+            print(String(format: "worst ratio vs PyTorch: %.2f (%@)", worst.1, worst.0))
+        }
+    }
+}

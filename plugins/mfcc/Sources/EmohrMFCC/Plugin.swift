@@ -1,0 +1,7 @@
+import EmoPluginKit
+
+/// The plugin's entry point: the host calls it once, after `dlopen`.
+@_cdecl("emohr_plugin_entry_v1")
+public func emohrPluginEntry(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
+    PluginExport.register(name: "mfcc", version: "1.0.0", nodes: [MFCCNode.self], host: host)
+}

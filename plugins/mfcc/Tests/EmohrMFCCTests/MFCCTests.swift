@@ -27,8 +27,8 @@ func maxError(_ observed: [Float], _ expected: [Float]) -> (error: Float, index:
 }
 
 // Coefficients are in dB-scale units (|c0| reaches a few hundred); Float32 sums over 128 bands
-// agree with librosa's float64 to about 1e-4 of that.
-let tolerance: Float = 2e-3
+// agree with librosa's float64 to 1.5e-5 (measured); the tolerance leaves room for other CPUs.
+let tolerance: Float = 2e-4
 
 @Test func mfccMatchesLibrosa() throws {
     let reference = try Reference.load()

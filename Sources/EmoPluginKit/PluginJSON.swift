@@ -61,7 +61,9 @@ extension ParameterSpec {
             }
             kind = match
         }
-        let defaultValue = json["default"].flatMap { $0.isNull ? nil : $0 }
+        // Spelled out: a `nil` literal in a closure would become JSON.null (JSON is ExpressibleByNilLiteral).
+        var defaultValue: JSON? = nil
+        if let value = json["default"], !value.isNull { defaultValue = value }
         let required = json["required"]?.boolValue ?? (defaultValue == nil)
         self.init(
             name, kind, default: defaultValue, unit: json["unit"]?.stringValue, minimum: json["minimum"]?.doubleValue,

@@ -42,8 +42,7 @@ public struct PipelineRunner {
                 let port = PortReference(nodeId: node.id, port: node.descriptor.outputs[0].name)
                 streams[port] = SourceStream(node: source, nodeId: node.id, context: context)
             case let map as any MapNode:
-                guard let (inputPort, source) = node.inputs.first, let upstream = streams[source] else { continue }
-                _ = inputPort
+                guard let source = node.inputs.values.first, let upstream = streams[source] else { continue }
                 let stage = MapStage(node: map, nodeId: node.id, policy: node.policy, stochastic: node.descriptor.stochastic)
                 let output = PortReference(nodeId: node.id, port: node.descriptor.outputs[0].name)
                 if let previous = upstream as? MapStream, !plan.cachePoints.contains(source),

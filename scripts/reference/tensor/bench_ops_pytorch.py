@@ -7,8 +7,8 @@ Forward: F.conv2d under torch.no_grad(). Backward: aten.convolution_backward wit
 Both layouts: NCHW (contiguous) and channels-last (x, weight and dy in torch.channels_last).
 Usage: bench_ops_pytorch.py [--batch 64] [--height 128] [--width 300] [--repetitions 3] [--threads 2]
 Prints JSON: {"torch": version, "threads": n, "batch": N, "rows": [{"name", "layout", "cin", "cout",
-"k", "stride", "in_h", "in_w", "out_h", "out_w", "count", "forward_s", "backward_s", "forward_gflops",
-"backward_gflops"}, ...], "totals": {layout: {"forward_s", "backward_s"}}} where totals weigh each
+"k", "stride", "in_h", "in_w", "out_h", "out_w", "count", "forward_s", "backward_s" (medians),
+"forward_min_s", "backward_min_s" (fastest), "forward_gflops", "backward_gflops" (from the medians)}, ...], "totals": {layout: {"forward_s", "backward_s"}}} where totals weigh each
 shape by its count in the model.
 """
 import argparse, json, statistics, time
@@ -60,7 +60,7 @@ def timed(fn, reps):
     for i in range(reps + 1):
         t0 = time.perf_counter(); fn(); dt = time.perf_counter() - t0
         if i > 0: ts.append(dt)
-    return statistics.median(ts)
+    return statistics.median(ts), min(ts)
 
 
 rows = []
@@ -73,13 +73,13 @@ for layout, fmt in (("nchw", torch.contiguous_format), ("channels_last", torch.c
         w = (0.1 * torch.randn(sh["cout"], sh["cin"], sh["k"], sh["k"])).contiguous(memory_format=fmt)
         with torch.no_grad():
             y = F.conv2d(x, w, stride=sh["stride"], padding=pad)
-            fwd = timed(lambda: F.conv2d(x, w, stride=sh["stride"], padding=pad), a.repetitions)
+            fwd, fwd_min = timed(lambda: F.conv2d(x, w, stride=sh["stride"], padding=pad), a.repetitions)
             dy = torch.randn_like(y).contiguous(memory_format=fmt)
             need_input = sh["name"] != "stem.0"
-            bwd = timed(lambda: torch.ops.aten.convolution_backward(
+            bwd, bwd_min = timed(lambda: torch.ops.aten.convolution_backward(
                 dy, x, w, None, [sh["stride"]] * 2, [pad] * 2, [1, 1], False, [0, 0], 1, [need_input, True, False]), a.repetitions)
         flops = 2.0 * N * sh["cout"] * y.shape[2] * y.shape[3] * sh["cin"] * sh["k"] ** 2
-        rows.append(dict(sh, layout=layout, out_h=y.shape[2], out_w=y.shape[3], forward_s=fwd, backward_s=bwd,
+        rows.append(dict(sh, layout=layout, out_h=y.shape[2], out_w=y.shape[3], forward_s=fwd, backward_s=bwd, forward_min_s=fwd_min, backward_min_s=bwd_min,
                          forward_gflops=flops / fwd * 1e-9, backward_gflops=flops * (2 if need_input else 1) / bwd * 1e-9))
         tf += fwd * sh["count"]; tb += bwd * sh["count"]
     totals[layout] = dict(forward_s=tf, backward_s=tb)

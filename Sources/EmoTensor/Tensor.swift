@@ -14,11 +14,30 @@
 // * Differentiable ops (free functions on `Variable`, defined next to their kernels):
 //   `conv2d(_:weight:bias:stride:padding:dilation:groups:)`,
 //   `batchNorm(_:weight:bias:runningMean:runningVar:training:momentum:eps:)`, `relu(_:)`,
-//   `add(_:_:)`, `upsampleNearest(_:toHeight:width:)`, `upsampleBilinear(_:toHeight:width:)`,
+//   `add(_:_:)`, `addRelu(_:_:)` (ReLU(a + b) in one pass), `upsampleNearest(_:toHeight:width:)`,
+//   `upsampleBilinear(_:toHeight:width:)`,
 //   `concatChannels(_:)`, `globalAveragePool(_:)`, `linear(_:weight:bias:)`,
 //   `softmaxCrossEntropy(logits:labels:weights:labelSmoothing:)`, `dropout(_:probability:rng:)`.
 // * `BLASThreads.set(_:)` — the one place that sets OpenBLAS's thread count.
-// * `readNPY(_:)` / `writeNPY(_:shape:data:)` — float32 `.npy` files.
+// * `readNPY(_:)` / `readNPYTensor(_:)` / `writeNPY(_:shape:data:)` — float32 `.npy` files.
+// * `Size2D` (kernel sizes, strides, paddings; an integer literal means both), `SeededGenerator`
+//   (SplitMix64, for reproducible initialisation and dropout masks).
+//
+// Example (one training step of a conv–BN–ReLU layer):
+//
+//     let tape = Tape()
+//     let x = tape.constant(batch)                                  // [N, 1, 128, 300]
+//     var y = conv2d(x, weight: tape.parameter(convWeight), stride: 2, padding: 1)
+//     y = relu(batchNorm(y, weight: tape.parameter(gamma), bias: tape.parameter(beta),
+//                        runningMean: &runningMean, runningVar: &runningVar, training: true))
+//     let logits = linear(globalAveragePool(y), weight: tape.parameter(fcWeight), bias: tape.parameter(fcBias))
+//     let loss = softmaxCrossEntropy(logits: logits, labels: labels)
+//     tape.backward(from: loss)                                     // fills Parameter.grad
+//
+// Speed: convolutions are im2col + `cblas_sgemm` (1×1 stride-1: one GEMM per image straight on
+// the input; stride-1 input gradients as a convolution with the flipped kernel); element-wise
+// kernels split large tensors over the cores (`DispatchQueue.concurrentPerform`) and use
+// swift-numerics `Relaxed` sums so reductions vectorise; im2col buffers come from a reused pool.
 // * `runConvolutionBenchmark(batch:height:width:repetitions:)` — times the convolutions of the
 //   reference model emohrnet-s (see Benchmark/ConvolutionBenchmark.swift).
 //

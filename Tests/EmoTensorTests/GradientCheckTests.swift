@@ -2,7 +2,7 @@ import EmoTensor
 import Testing
 
 /// Finite-difference checks of every differentiable op (see `checkGradients`: relative error
-/// max|numeric − analytic| / max|analytic| ≤ 5e-3 with step 1e-3, Double accumulation of Σ out ⊙ R).
+/// max|numeric − analytic| / max|analytic| ≤ 2e-3 with step 1e-3; worst seen 4.3e-4, Double accumulation of Σ out ⊙ R).
 @Suite struct GradientCheckTests {
     struct ConvolutionCase: Sendable, CustomTestStringConvertible {
         var input: [Int], weight: [Int], bias: Bool, stride: Size2D, padding: Size2D, dilation: Size2D, groups: Int
@@ -31,7 +31,7 @@ import Testing
     @Test(arguments: [true, false])
     func batchNormalisation(training: Bool) {
         let inputs = [randomTensor([3, 2, 3, 4], seed: 4), randomTensor([2], seed: 5), randomTensor([2], seed: 6)]
-        checkGradients(inputs, step: 1e-3, tolerance: 1e-2) { _, v in
+        checkGradients(inputs) { _, v in
             var mean = Tensor(shape: [2], scalars: [0.1, -0.2])
             var variance = Tensor(shape: [2], scalars: [0.9, 1.3])
             return batchNorm(v[0], weight: v[1], bias: v[2], runningMean: &mean, runningVar: &variance,
@@ -71,7 +71,7 @@ import Testing
     @Test(arguments: [(false, Float(0)), (true, Float(0)), (false, Float(0.1)), (true, Float(0.2))])
     func crossEntropy(weighted: Bool, smoothing: Float) {
         let weights: Tensor? = weighted ? Tensor(shape: [5], scalars: [1, 0.5, 2, 1.5, 0.8]) : nil
-        checkGradients([randomTensor([4, 5], seed: 19, scale: 2)], tolerance: 1e-2) { _, v in
+        checkGradients([randomTensor([4, 5], seed: 19, scale: 2)]) { _, v in
             softmaxCrossEntropy(logits: v[0], labels: [0, 3, 4, 3], weights: weights, labelSmoothing: smoothing)
         }
     }

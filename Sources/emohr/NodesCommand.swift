@@ -32,7 +32,9 @@ struct NodesCommand: ParsableCommand {
         } else {
             let width = descriptors.map(\.type.count).max() ?? 0
             for descriptor in descriptors {
-                print(descriptor.type.padding(toLength: width + 2, withPad: " ", startingAt: 0) + descriptor.summary)
+                let origin = registry.entry(descriptor.type)?.origin ?? "built-in"
+                print(descriptor.type.padding(toLength: width + 2, withPad: " ", startingAt: 0) + descriptor.summary
+                    + (origin == "built-in" ? "" : "  [\(origin)]"))
             }
         }
     }

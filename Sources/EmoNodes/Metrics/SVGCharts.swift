@@ -14,8 +14,9 @@ enum SVGCharts {
         let left = 110.0
         let top = 70.0
         let size = Double(labels.count) * cell
+        let width = max(left + size + 20, left + 8 * Double(title.count) + 20)
         var svg = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(left + size + 20))" height="\(Int(top + size + 40))" font-family="Helvetica, Arial, sans-serif" font-size="12">
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(top + size + 40))" font-family="Helvetica, Arial, sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
             <text x="\(left)" y="20" font-size="14" font-weight="bold">\(escape(title))</text>
             <text x="\(left + size / 2)" y="\(top + size + 30)" text-anchor="middle">predicted</text>

@@ -19,6 +19,9 @@ import Testing
         // 3×3 stride 1, one image per block and several
         .init(input: [2, 2, 64, 66], weight: [2, 2, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
         .init(input: [3, 4, 8, 19], weight: [5, 4, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        // one image whose column matrix passes 1 M floats: processed in bands of output rows
+        .init(input: [2, 120, 20, 50], weight: [2, 120, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        .init(input: [1, 130, 61, 81], weight: [2, 130, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
         // stride 2 on odd sizes (75 → 38 like the model), dilation, groups, asymmetric settings
         .init(input: [2, 3, 9, 75], weight: [4, 3, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
         .init(input: [2, 4, 9, 11], weight: [6, 2, 3, 3], stride: 1, padding: 2, dilation: 2, groups: 2),

@@ -60,6 +60,16 @@ public struct ConvolutionGeometry: Sendable, Hashable {
     var isPointwise: Bool {
         kernelSize == Size2D(1) && stride == Size2D(1) && padding == Size2D(0)
     }
+    /// Output rows per im2col band when a block is one image: the whole image unless its column
+    /// matrix passes 1 M floats, in which case bands of rows keep it in cache.
+    var rowsPerBand: Int {
+        if isPointwise || imagesPerBlock > 1 { return outputHeight }
+        return max(1, min(outputHeight, 1_048_576 / max(columnRows * outputWidth, 1)))
+    }
+    /// Floats of the column buffer a block or band needs.
+    var columnBufferCount: Int {
+        imagesPerBlock > 1 ? columnRows * imagesPerBlock * outputPlane : columnRows * rowsPerBand * outputWidth
+    }
     /// Multiply-adds ×2 of the forward pass.
     public var forwardFLOPs: Double {
         2 * Double(batch) * Double(outputChannels) * Double(outputPlane) * Double(groupRows)
@@ -103,11 +113,11 @@ extension Kernels {
     /// Writes the im2col rows of channels `channels` of one image.
     /// image [Cin, H, W] → columns [Cin·kh·kw, ld] at column offset `columnOffset` (P columns).
     static func im2col(
-        image: UnsafePointer<Float>, geometry g: ConvolutionGeometry, channels: Range<Int>,
+        image: UnsafePointer<Float>, geometry g: ConvolutionGeometry, channels: Range<Int>, outputRows: Range<Int>,
         columns: UnsafeMutablePointer<Float>, leadingDimension ld: Int, columnOffset: Int
     ) {
         let kh = g.kernelSize.height, kw = g.kernelSize.width
-        let outH = g.outputHeight, outW = g.outputWidth
+        let outW = g.outputWidth
         let sh = g.stride.height, sw = g.stride.width
         for c in channels {
             let plane = image + c * g.inputPlane
@@ -116,9 +126,9 @@ extension Kernels {
                     let row = columns + ((c * kh + ki) * kw + kj) * ld + columnOffset
                     let valid = g.validColumns(kernelColumn: kj)
                     let columnShift = kj * g.dilation.width - g.padding.width
-                    for oh in 0..<outH {
+                    for oh in outputRows {
                         let ih = oh * sh - g.padding.height + ki * g.dilation.height
-                        let destination = row + oh * outW
+                        let destination = row + (oh - outputRows.lowerBound) * outW
                         if ih < 0 || ih >= g.inputHeight || valid.isEmpty {
                             destination.update(repeating: 0, count: outW)
                             continue
@@ -144,10 +154,10 @@ extension Kernels {
     /// `im2col`). columns [Cin·kh·kw, ld] → image [Cin, H, W] (accumulates).
     static func col2im(
         columns: UnsafePointer<Float>, leadingDimension ld: Int, columnOffset: Int,
-        geometry g: ConvolutionGeometry, channels: Range<Int>, image: UnsafeMutablePointer<Float>
+        geometry g: ConvolutionGeometry, channels: Range<Int>, outputRows: Range<Int>, image: UnsafeMutablePointer<Float>
     ) {
         let kh = g.kernelSize.height, kw = g.kernelSize.width
-        let outH = g.outputHeight, outW = g.outputWidth
+        let outW = g.outputWidth
         let sh = g.stride.height, sw = g.stride.width
         for c in channels {
             let plane = image + c * g.inputPlane
@@ -157,10 +167,10 @@ extension Kernels {
                     let valid = g.validColumns(kernelColumn: kj)
                     if valid.isEmpty { continue }
                     let columnShift = kj * g.dilation.width - g.padding.width
-                    for oh in 0..<outH {
+                    for oh in outputRows {
                         let ih = oh * sh - g.padding.height + ki * g.dilation.height
                         if ih < 0 || ih >= g.inputHeight { continue }
-                        let source = row + oh * outW
+                        let source = row + (oh - outputRows.lowerBound) * outW
                         let destination = plane + ih * g.inputWidth + columnShift
                         if sw == 1 {
                             for ow in valid { destination[ow] += source[ow] }
@@ -173,14 +183,16 @@ extension Kernels {
         }
     }
 
-    /// im2col of images `first..<first+count` into one block [Cin·kh·kw, count·P], in parallel.
+    /// im2col of output rows `rows` of images `first..<first+count` into one block
+    /// [Cin·kh·kw, count·|rows|·Wo], in parallel.
     static func im2colBlock(
-        input: UnsafePointer<Float>, geometry g: ConvolutionGeometry, first: Int, count: Int,
+        input: UnsafePointer<Float>, geometry g: ConvolutionGeometry, first: Int, count: Int, rows: Range<Int>,
         columns: UnsafeMutablePointer<Float>
     ) {
-        let ld = count * g.outputPlane
+        let perImage = rows.count * g.outputWidth
+        let ld = count * perImage
         let channels = g.inputChannels
-        let cost = g.kernelSize.height * g.kernelSize.width * g.outputPlane
+        let cost = g.kernelSize.height * g.kernelSize.width * perImage
         parallelChunks(count * channels, costPerItem: cost) { start, end in
             var item = start
             while item < end {
@@ -188,8 +200,8 @@ extension Kernels {
                 let last = min(end - item, channels - channel)
                 im2col(
                     image: input + (first + image) * channels * g.inputPlane, geometry: g,
-                    channels: channel..<(channel + last), columns: columns, leadingDimension: ld,
-                    columnOffset: image * g.outputPlane)
+                    channels: channel..<(channel + last), outputRows: rows, columns: columns, leadingDimension: ld,
+                    columnOffset: image * perImage)
                 item += last
             }
         }
@@ -219,36 +231,45 @@ extension Kernels {
                     let px = px.baseAddress!, pw = pw.baseAddress!
                     let needsColumns = !(g.isPointwise && block == 1)
                     let needsGather = block > 1
-                    ScratchPool.shared.withBuffer(count: needsColumns ? g.columnRows * block * plane : 0) { columns in
+                    let band = g.rowsPerBand, outW = g.outputWidth
+                    ScratchPool.shared.withBuffer(count: needsColumns ? g.columnBufferCount : 0) { columns in
                         ScratchPool.shared.withBuffer(count: needsGather ? outC * block * plane : 0) { gathered in
                             var first = 0
                             while first < g.batch {
                                 let count = min(block, g.batch - first)
-                                let ld = count * plane
-                                let source: UnsafePointer<Float>
-                                if needsColumns {
-                                    im2colBlock(input: px, geometry: g, first: first, count: count, columns: columns)
-                                    source = UnsafePointer(columns)
-                                } else {
-                                    source = px + first * g.inputChannels * g.inputPlane
-                                }
-                                let destination = count == 1 ? po + first * outC * plane : gathered
-                                for group in 0..<g.groups {
-                                    gemm(
-                                        transposeA: false, transposeB: false, m: rowsPerGroup, n: ld, k: kg,
-                                        a: pw + group * rowsPerGroup * kg, lda: kg,
-                                        b: source + group * kg * ld, ldb: ld,
-                                        beta: 0, c: destination + group * rowsPerGroup * ld, ldc: ld)
-                                }
-                                if count > 1 {
-                                    // [Cout, count·P] → [count, Cout, P]
-                                    parallelChunks(count * outC, costPerItem: plane) { start, end in
-                                        for item in start..<end {
-                                            let image = item / outC, channel = item % outC
-                                            (po + ((first + image) * outC + channel) * plane).update(
-                                                from: gathered + channel * ld + image * plane, count: plane)
+                                var rowStart = 0
+                                while rowStart < g.outputHeight {
+                                    // One image may be split into bands of output rows; blocks of
+                                    // several images always take whole images.
+                                    let rows = rowStart..<min(g.outputHeight, rowStart + (count == 1 ? band : g.outputHeight))
+                                    let ld = count * rows.count * outW
+                                    let source: UnsafePointer<Float>
+                                    if needsColumns {
+                                        im2colBlock(input: px, geometry: g, first: first, count: count, rows: rows, columns: columns)
+                                        source = UnsafePointer(columns)
+                                    } else {
+                                        source = px + first * g.inputChannels * g.inputPlane
+                                    }
+                                    let destination = count == 1 ? po + first * outC * plane + rows.lowerBound * outW : gathered
+                                    let ldc = count == 1 ? plane : ld
+                                    for group in 0..<g.groups {
+                                        gemm(
+                                            transposeA: false, transposeB: false, m: rowsPerGroup, n: ld, k: kg,
+                                            a: pw + group * rowsPerGroup * kg, lda: kg,
+                                            b: source + group * kg * ld, ldb: ld,
+                                            beta: 0, c: destination + group * rowsPerGroup * ldc, ldc: ldc)
+                                    }
+                                    if count > 1 {
+                                        // [Cout, count·P] → [count, Cout, P]
+                                        parallelChunks(count * outC, costPerItem: plane) { start, end in
+                                            for item in start..<end {
+                                                let image = item / outC, channel = item % outC
+                                                (po + ((first + image) * outC + channel) * plane).update(
+                                                    from: gathered + channel * ld + image * plane, count: plane)
+                                            }
                                         }
                                     }
+                                    rowStart = rows.upperBound
                                 }
                                 first += count
                             }
@@ -309,77 +330,87 @@ extension Kernels {
             x.withUnsafeBufferPointer { px in
                 weight.withUnsafeBufferPointer { pw in
                     let pdy = pdy.baseAddress!, px = px.baseAddress!, pw = pw.baseAddress!
-                    let columnCount = g.columnRows * block * plane
-                    ScratchPool.shared.withBuffer(count: columnCount) { columns in
+                    let band = g.rowsPerBand, outW = g.outputWidth
+                    ScratchPool.shared.withBuffer(count: g.columnBufferCount) { columns in
                         ScratchPool.shared.withBuffer(count: block > 1 ? outC * block * plane : 0) { gathered in
                             var first = 0
                             while first < g.batch {
                                 let count = min(block, g.batch - first)
-                                let ld = count * plane
-                                // dy block as [Cout, count·P]
-                                let dyBlock: UnsafePointer<Float>
-                                if count == 1 {
-                                    dyBlock = pdy + first * outC * plane
-                                } else {
-                                    parallelChunks(count * outC, costPerItem: plane) { start, end in
-                                        for item in start..<end {
-                                            let image = item / outC, channel = item % outC
-                                            (gathered + channel * ld + image * plane).update(
-                                                from: pdy + ((first + image) * outC + channel) * plane, count: plane)
-                                        }
-                                    }
-                                    dyBlock = UnsafePointer(gathered)
-                                }
-                                if computeWeight {
-                                    let source: UnsafePointer<Float>
-                                    if directInput {
-                                        source = px + first * g.inputChannels * g.inputPlane
+                                var rowStart = 0
+                                while rowStart < g.outputHeight {
+                                    let rows = rowStart..<min(g.outputHeight, rowStart + (count == 1 ? band : g.outputHeight))
+                                    let ld = count * rows.count * outW
+                                    // dy block as [Cout, ld] with leading dimension ldDy
+                                    let dyBlock: UnsafePointer<Float>
+                                    let ldDy: Int
+                                    if count == 1 {
+                                        dyBlock = pdy + first * outC * plane + rows.lowerBound * outW
+                                        ldDy = plane
                                     } else {
-                                        im2colBlock(input: px, geometry: g, first: first, count: count, columns: columns)
-                                        source = UnsafePointer(columns)
+                                        parallelChunks(count * outC, costPerItem: plane) { start, end in
+                                            for item in start..<end {
+                                                let image = item / outC, channel = item % outC
+                                                (gathered + channel * ld + image * plane).update(
+                                                    from: pdy + ((first + image) * outC + channel) * plane, count: plane)
+                                            }
+                                        }
+                                        dyBlock = UnsafePointer(gathered)
+                                        ldDy = ld
                                     }
-                                    dw!.withUnsafeMutableBufferPointer { pdw in
-                                        for group in 0..<g.groups {
-                                            // dW_g [Cout/G, Kg] += dy_g [Cout/G, ld] · col_gᵀ [ld, Kg]
-                                            gemm(
-                                                transposeA: false, transposeB: true, m: rowsPerGroup, n: kg, k: ld,
-                                                a: dyBlock + group * rowsPerGroup * ld, lda: ld,
-                                                b: source + group * kg * ld, ldb: ld,
-                                                beta: first == 0 ? 0 : 1,
-                                                c: pdw.baseAddress! + group * rowsPerGroup * kg, ldc: kg)
+                                    if computeWeight {
+                                        let source: UnsafePointer<Float>
+                                        if directInput {
+                                            source = px + first * g.inputChannels * g.inputPlane
+                                        } else {
+                                            im2colBlock(input: px, geometry: g, first: first, count: count, rows: rows, columns: columns)
+                                            source = UnsafePointer(columns)
+                                        }
+                                        let accumulate = first > 0 || rowStart > 0
+                                        dw!.withUnsafeMutableBufferPointer { pdw in
+                                            for group in 0..<g.groups {
+                                                // dW_g [Cout/G, Kg] += dy_g [Cout/G, ld] · col_gᵀ [ld, Kg]
+                                                gemm(
+                                                    transposeA: false, transposeB: true, m: rowsPerGroup, n: kg, k: ld,
+                                                    a: dyBlock + group * rowsPerGroup * ldDy, lda: ldDy,
+                                                    b: source + group * kg * ld, ldb: ld,
+                                                    beta: accumulate ? 1 : 0,
+                                                    c: pdw.baseAddress! + group * rowsPerGroup * kg, ldc: kg)
+                                            }
                                         }
                                     }
-                                }
-                                if computeInput {
-                                    dx!.withUnsafeMutableBufferPointer { pdx in
-                                        let pdx = pdx.baseAddress!
-                                        let target = directInput ? pdx + first * g.inputChannels * g.inputPlane : columns
-                                        for group in 0..<g.groups {
-                                            // dcol_g [Kg, ld] = W_gᵀ [Kg, Cout/G] · dy_g [Cout/G, ld]
-                                            gemm(
-                                                transposeA: true, transposeB: false, m: kg, n: ld, k: rowsPerGroup,
-                                                a: pw + group * rowsPerGroup * kg, lda: kg,
-                                                b: dyBlock + group * rowsPerGroup * ld, ldb: ld,
-                                                beta: 0, c: target + group * kg * ld, ldc: ld)
-                                        }
-                                        if !directInput {
-                                            let channels = g.inputChannels
-                                            let cost = g.kernelSize.height * g.kernelSize.width * plane
-                                            parallelChunks(count * channels, costPerItem: cost) { start, end in
-                                                var item = start
-                                                while item < end {
-                                                    let image = item / channels, channel = item % channels
-                                                    let last = min(end - item, channels - channel)
-                                                    col2im(
-                                                        columns: columns, leadingDimension: ld,
-                                                        columnOffset: image * plane, geometry: g,
-                                                        channels: channel..<(channel + last),
-                                                        image: pdx + (first + image) * channels * g.inputPlane)
-                                                    item += last
+                                    if computeInput {
+                                        dx!.withUnsafeMutableBufferPointer { pdx in
+                                            let pdx = pdx.baseAddress!
+                                            let target = directInput ? pdx + first * g.inputChannels * g.inputPlane : columns
+                                            for group in 0..<g.groups {
+                                                // dcol_g [Kg, ld] = W_gᵀ [Kg, Cout/G] · dy_g [Cout/G, ld]
+                                                gemm(
+                                                    transposeA: true, transposeB: false, m: kg, n: ld, k: rowsPerGroup,
+                                                    a: pw + group * rowsPerGroup * kg, lda: kg,
+                                                    b: dyBlock + group * rowsPerGroup * ldDy, ldb: ldDy,
+                                                    beta: 0, c: target + group * kg * ld, ldc: ld)
+                                            }
+                                            if !directInput {
+                                                let channels = g.inputChannels
+                                                let perImage = rows.count * outW
+                                                let cost = g.kernelSize.height * g.kernelSize.width * perImage
+                                                parallelChunks(count * channels, costPerItem: cost) { start, end in
+                                                    var item = start
+                                                    while item < end {
+                                                        let image = item / channels, channel = item % channels
+                                                        let last = min(end - item, channels - channel)
+                                                        col2im(
+                                                            columns: columns, leadingDimension: ld,
+                                                            columnOffset: image * perImage, geometry: g,
+                                                            channels: channel..<(channel + last), outputRows: rows,
+                                                            image: pdx + (first + image) * channels * g.inputPlane)
+                                                        item += last
+                                                    }
                                                 }
                                             }
                                         }
                                     }
+                                    rowStart = rows.upperBound
                                 }
                                 first += count
                             }

@@ -15,16 +15,20 @@ public final class STFTNode: MapNode {
         role: .map,
         inputs: [PortSpec("audio", .audio, summary: "audio at a fixed sample rate")],
         outputs: [PortSpec("spectrum", .spectrum, summary: "frames × (fftSize/2+1) bins")],
-        parameters: [
-            ParameterSpec("fftSize", .integer, default: 512, unit: "samples", range: 16...65536, summary: "FFT size"),
-            ParameterSpec("windowLength", .integer, default: 400, unit: "samples", range: 1...65536, summary: "window length (≤ fftSize)"),
-            ParameterSpec("hop", .integer, default: 160, unit: "samples", range: 1...65536, summary: "hop between frames"),
-            ParameterSpec("window", .choice(WindowFunction.allCases.map(\.rawValue)), default: "hann", summary: "window function (periodic)"),
-            ParameterSpec("center", .boolean, default: true, summary: "centre frames on k·hop by padding fftSize/2"),
-            ParameterSpec("padMode", .choice(["reflect", "constant"]), default: "reflect", summary: "padding when centring"),
+        parameters: STFTNode.framingParameters + [
             ParameterSpec("output", .choice(["power", "magnitude"]), default: "power", summary: "|X|² or |X|"),
         ],
         example: #"{ "id": "stft", "type": "spectrum.stft", "inputs": { "audio": "resample.audio" }, "params": { "fftSize": 512, "windowLength": 400, "hop": 160 } }"#)
+
+    /// Framing parameters shared with `spectrum.logMel`.
+    static let framingParameters: [ParameterSpec] = [
+        ParameterSpec("fftSize", .integer, default: 512, unit: "samples", range: 16...65536, summary: "FFT size"),
+        ParameterSpec("windowLength", .integer, default: 400, unit: "samples", range: 1...65536, summary: "window length (≤ fftSize)"),
+        ParameterSpec("hop", .integer, default: 160, unit: "samples", range: 1...65536, summary: "hop between frames"),
+        ParameterSpec("window", .choice(WindowFunction.allCases.map(\.rawValue)), default: "hann", summary: "window function (periodic)"),
+        ParameterSpec("center", .boolean, default: true, summary: "centre frames on k·hop by padding fftSize/2"),
+        ParameterSpec("padMode", .choice(["reflect", "constant"]), default: "reflect", summary: "padding when centring"),
+    ]
 
     let transform: ShortTimeFourierTransform
     let configuration: STFTConfiguration
@@ -71,14 +75,17 @@ public final class MelNode: MapNode, @unchecked Sendable {
         role: .map,
         inputs: [PortSpec("spectrum", .spectrum, summary: "power or magnitude spectrum")],
         outputs: [PortSpec("spectrum", .spectrum, summary: "frames × melBands")],
-        parameters: [
-            ParameterSpec("melBands", .integer, default: 128, unit: "bands", range: 1...1024, summary: "number of Mel bands"),
-            ParameterSpec("fmin", .number, default: 0, unit: "Hz", range: 0...192_000, summary: "lowest frequency"),
-            ParameterSpec("fmax", .number, unit: "Hz", range: 1...192_000, optional: true, summary: "highest frequency (default: sampleRate/2)"),
-            ParameterSpec("scale", .choice(["slaney", "htk"]), default: "slaney", summary: "Mel scale"),
-            ParameterSpec("norm", .choice(["slaney", "none"]), default: "slaney", summary: "area normalisation"),
-        ],
+        parameters: MelNode.filterbankParameters,
         example: #"{ "id": "mel", "type": "spectrum.mel", "inputs": { "spectrum": "stft.spectrum" }, "params": { "melBands": 128 } }"#)
+
+    /// Filterbank parameters shared with `spectrum.logMel`.
+    static let filterbankParameters: [ParameterSpec] = [
+        ParameterSpec("melBands", .integer, default: 128, unit: "bands", range: 1...1024, summary: "number of Mel bands"),
+        ParameterSpec("fmin", .number, default: 0, unit: "Hz", range: 0...192_000, summary: "lowest frequency"),
+        ParameterSpec("fmax", .number, unit: "Hz", range: 1...192_000, optional: true, summary: "highest frequency (default: sampleRate/2)"),
+        ParameterSpec("scale", .choice(["slaney", "htk"]), default: "slaney", summary: "Mel scale"),
+        ParameterSpec("norm", .choice(["slaney", "none"]), default: "slaney", summary: "area normalisation"),
+    ]
 
     let melBands: Int
     let fmin: Double

@@ -26,6 +26,7 @@ import Testing
         let before = residentBytes()
         let report = try PipelineRunner(graph: resolved, context: RunContext()).run()
         let grown = peakResidentBytes() - before
+        print("[EmoCore memory] 100 000 items × 64 KiB: peak resident grew by \(grown >> 20) MiB (6.1 GiB if kept)")
         #expect(report.sections.first?.1["items"]?.intValue == 100_000)
         #expect(grown < 512 << 20, "peak resident memory grew by \(grown >> 20) MiB; bound 512 MiB")
     }

@@ -3,28 +3,61 @@ import Dispatch
 import Foundation
 
 /// The one place that sets how many threads OpenBLAS uses for matrix products.
+///
+/// Default (when `set` has not been called before the first kernel or `Tape`): OpenBLAS runs
+/// single-threaded and EmoTensor spreads the work over the cores itself — a convolution hands each
+/// core its own range of images (`ImageSplit`), and a lone large product is split by columns
+/// (`gemm`). OpenBLAS's own threads busy-wait (`sched_yield`) for ~0.1 s after every product,
+/// which cost ~15% of the CPU time of an emohrnet-s training step on 2 cores, competing with the
+/// element-wise kernels that run between products.
 public enum BLASThreads {
     /// Sets OpenBLAS's thread count (`openblas_set_num_threads`). Call it once at start-up, before
-    /// any work runs; 1 is best when the caller already runs one product per core.
+    /// any work runs; 1 (the default) is best when the caller already runs one product per core.
     public static func set(_ count: Int) {
         precondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
+        _ = defaultApplied
         openblas_set_num_threads(Int32(count))
     }
 
     /// The thread count OpenBLAS uses now.
     public static var current: Int { Int(openblas_get_num_threads()) }
+
+    private static let defaultApplied: Bool = {
+        openblas_set_num_threads(1)
+        return true
+    }()
+
+    /// `current`, after applying the single-threaded default if `set` was never called.
+    static var effective: Int {
+        _ = defaultApplied
+        return current
+    }
 }
 
 /// Row-major single-precision matrix product `C = alpha * op(A) * op(B) + beta * C`
-/// (`op(A)` is m×k, `op(B)` is k×n, C is m×n). Thin wrapper over `cblas_sgemm`.
-@inline(__always)
+/// (`op(A)` is m×k, `op(B)` is k×n, C is m×n). Wrapper over `cblas_sgemm`; with OpenBLAS
+/// single-threaded and `parallel`, a large product is split by columns of C over the cores.
 func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true
 ) {
     guard m > 0, n > 0 else { return }
+    if parallel, k > 0, n >= 64, m * n * k >= 4_000_000, Parallelism.workerCount > 1, BLASThreads.effective == 1 {
+        // Split C by columns: C[:, j₀..<j₁] = op(A) · op(B)[:, j₀..<j₁], one share per core.
+        let parts = min(Parallelism.workerCount, n / 32)
+        // The parts write disjoint columns of C.
+        let pointers = UncheckedSendable((a, b, c))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let (a, b, c) = pointers.value
+            let low = n * part / parts, high = n * (part + 1) / parts
+            gemm(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: high - low, k: k, alpha: alpha, a: a, lda: lda,
+                b: transposeB ? b + low * ldb : b + low, ldb: ldb, beta: beta, c: c + low, ldc: ldc, parallel: false)
+        }
+        return
+    }
     if k == 0 {
         if beta == 0 {
             for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
@@ -111,4 +144,32 @@ final class ScratchPool: @unchecked Sendable {
             available.remove(at: smallest).deallocate()
         }
     }
+}
+
+/// Keeps freed tensor memory in the process heap for reuse.
+///
+/// By default glibc serves every allocation over 32 MB (and, with its dynamic threshold, most
+/// over a few MB) with a fresh `mmap` and unmaps it on `free`, so each large activation or
+/// gradient of a training step is page-faulted and zeroed by the kernel again: measured ~6 of
+/// ~25 CPU-seconds of `sys` time over the emohrnet-s benchmark (batch 64). Turning `mmap` off
+/// for `malloc` and not trimming the heap lets the next step reuse the same pages (peak RSS
+/// +6%). Applied once, when the first `Tape` is made; set `EMOTENSOR_SYSTEM_MALLOC=1` to keep
+/// glibc's defaults.
+enum HeapPolicy {
+    private static let applied: Bool = {
+        #if os(Linux)
+            guard ProcessInfo.processInfo.environment["EMOTENSOR_SYSTEM_MALLOC"] == nil,
+                let symbol = dlsym(nil, "mallopt")
+            else { return false }
+            typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+            let mmapMax: Int32 = -4, trimThreshold: Int32 = -1  // M_MMAP_MAX, M_TRIM_THRESHOLD
+            return mallopt(mmapMax, 0) == 1 && mallopt(trimThreshold, Int32.max) == 1
+        #else
+            return false
+        #endif
+    }()
+
+    /// Applies the policy (once per process).
+    static func apply() { _ = applied }
 }

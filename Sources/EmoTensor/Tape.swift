@@ -56,7 +56,10 @@ public final class Tape {
     private var leafGradients: [Int: Tensor] = [:]
 
     /// A recording tape, or (`recording: false`) one for inference.
-    public init(recording: Bool = true) { isRecording = recording }
+    public init(recording: Bool = true) {
+        isRecording = recording
+        HeapPolicy.apply()
+    }
 
     /// The number of recorded nodes (0 in inference mode).
     public var nodeCount: Int { nodes.count }
@@ -124,8 +127,12 @@ public final class Tape {
             let inputGradients = pullback(gradient, needs)
             for (input, inputGradient) in zip(node.inputs, inputGradients) {
                 guard let input, needed[input], let inputGradient else { continue }
-                if let existing = gradients[input] {
-                    gradients[input] = Kernels.added(existing, inputGradient)
+                if var existing = gradients[input] {
+                    // Take the tensor out of the array first so that, when nothing else holds it,
+                    // the sum is written in place instead of into a fresh allocation.
+                    gradients[input] = nil
+                    Kernels.addInPlace(&existing, inputGradient)
+                    gradients[input] = existing
                 } else {
                     gradients[input] = inputGradient
                 }

@@ -13,7 +13,8 @@
 //   zero it). `Tape(recording: false)` is inference mode: ops compute values and record nothing.
 // * Differentiable ops (free functions on `Variable`, defined next to their kernels):
 //   `conv2d(_:weight:bias:stride:padding:dilation:groups:)`,
-//   `batchNorm(_:weight:bias:runningMean:runningVar:training:momentum:eps:)`, `relu(_:)`,
+//   `batchNorm(_:weight:bias:runningMean:runningVar:training:momentum:eps:)`, `batchNormRelu(…)` (the
+//   same followed by ReLU, fused), `relu(_:)`,
 //   `add(_:_:)`, `addRelu(_:_:)` (ReLU(a + b) in one pass), `upsampleNearest(_:toHeight:width:)`,
 //   `upsampleBilinear(_:toHeight:width:)`,
 //   `concatChannels(_:)`, `globalAveragePool(_:)`, `linear(_:weight:bias:)`,
@@ -38,6 +39,10 @@
 // the input; stride-1 input gradients as a convolution with the flipped kernel); element-wise
 // kernels split large tensors over the cores (`DispatchQueue.concurrentPerform`) and use
 // swift-numerics `Relaxed` sums so reductions vectorise; im2col buffers come from a reused pool.
+// OpenBLAS runs single-threaded unless `BLASThreads.set` says otherwise: convolutions then give each
+// core its own range of images (see `ImageSplit`), so no BLAS thread spins between products.
+// The first `Tape` keeps glibc from unmapping large freed blocks (`HeapPolicy`), so activations
+// reuse already-mapped pages from step to step.
 // * `runConvolutionBenchmark(batch:height:width:repetitions:)` — times the convolutions of the
 //   reference model emohrnet-s (see Benchmark/ConvolutionBenchmark.swift).
 //

@@ -29,7 +29,7 @@ public final class BasicBlock: Layer {
     }
 
     public func forward(_ x: Variable, context: ForwardContext) -> Variable {
-        var y = relu(bn1.forward(conv1.forward(x, context: context), context: context))
+        var y = bn1.forwardRelu(conv1.forward(x, context: context), context: context)
         y = bn2.forward(conv2.forward(y, context: context), context: context)
         return addRelu(y, downsample?.forward(x, context: context) ?? x)
     }
@@ -67,8 +67,8 @@ public final class Bottleneck: Layer {
     }
 
     public func forward(_ x: Variable, context: ForwardContext) -> Variable {
-        var y = relu(bn1.forward(conv1.forward(x, context: context), context: context))
-        y = relu(bn2.forward(conv2.forward(y, context: context), context: context))
+        var y = bn1.forwardRelu(conv1.forward(x, context: context), context: context)
+        y = bn2.forwardRelu(conv2.forward(y, context: context), context: context)
         y = bn3.forward(conv3.forward(y, context: context), context: context)
         return addRelu(y, downsample?.forward(x, context: context) ?? x)
     }

@@ -34,8 +34,8 @@ public final class ConvBatchNorm: Layer {
     public var state: [StateEntry] { convolution.state + normalization.state }
 
     public func forward(_ x: Variable, context: ForwardContext) -> Variable {
-        let y = normalization.forward(convolution.forward(x, context: context), context: context)
-        return activation ? relu(y) : y
+        let y = convolution.forward(x, context: context)
+        return activation ? normalization.forwardRelu(y, context: context) : normalization.forward(y, context: context)
     }
 }
 

@@ -38,4 +38,12 @@ public final class BatchNorm2d: Layer {
             runningMean: &runningMean.value, runningVar: &runningVariance.value, training: context.training,
             momentum: momentum, eps: eps)
     }
+
+    /// ReLU(forward(x)) in one fused pass forward and backward (`batchNormRelu`).
+    public func forwardRelu(_ x: Variable, context: ForwardContext) -> Variable {
+        batchNormRelu(
+            x, weight: context.tape.parameter(weight), bias: context.tape.parameter(bias),
+            runningMean: &runningMean.value, runningVar: &runningVariance.value, training: context.training,
+            momentum: momentum, eps: eps)
+    }
 }

@@ -23,6 +23,17 @@ extension Kernels {
         _ x: Tensor, weight: Tensor, bias: Tensor, runningMean: inout Tensor, runningVar: inout Tensor,
         training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, keepNormalized: Bool = true
     ) -> (output: Tensor, cache: BatchNormCache) {
+        batchNormForward(
+            x, weight: weight, bias: bias, runningMean: &runningMean, runningVar: &runningVar, training: training,
+            momentum: momentum, eps: eps, keepNormalized: keepNormalized, relu: false)
+    }
+
+    /// `batchNormForward`, followed by max(·, 0) in the same pass when `relu` is set
+    /// (`batchNormRelu`).
+    static func batchNormForward(
+        _ x: Tensor, weight: Tensor, bias: Tensor, runningMean: inout Tensor, runningVar: inout Tensor,
+        training: Bool, momentum: Float, eps: Float, keepNormalized: Bool, relu: Bool
+    ) -> (output: Tensor, cache: BatchNormCache) {
         let (n, c, h, w) = x.nchw
         precondition(weight.shape == [c] && bias.shape == [c] && runningMean.shape == [c] && runningVar.shape == [c],
                      "batchNorm: parameters must have shape [\(c)]")
@@ -84,14 +95,23 @@ extension Kernels {
                             let mu = mean[channel], s = inverseStd[channel]
                             let gamma = weight.scalars[channel], beta = bias.scalars[channel]
                             let offset = item * plane
-                            if let pn {
+                            switch (pn, relu) {
+                            case (let pn?, false):
                                 for i in offset..<(offset + plane) {
                                     let v = (px[i] - mu) * s
                                     pn[i] = v
                                     po[i] = Relaxed.multiplyAdd(v, gamma, beta)
                                 }
-                            } else {
+                            case (let pn?, true):
+                                for i in offset..<(offset + plane) {
+                                    let v = (px[i] - mu) * s
+                                    pn[i] = v
+                                    po[i] = max(Relaxed.multiplyAdd(v, gamma, beta), 0)
+                                }
+                            case (nil, false):
                                 for i in offset..<(offset + plane) { po[i] = Relaxed.multiplyAdd((px[i] - mu) * s, gamma, beta) }
+                            case (nil, true):
+                                for i in offset..<(offset + plane) { po[i] = max(Relaxed.multiplyAdd((px[i] - mu) * s, gamma, beta), 0) }
                             }
                         }
                     }
@@ -108,22 +128,49 @@ extension Kernels {
     public static func batchNormBackward(
         outputGradient dy: Tensor, weight: Tensor, cache: BatchNormCache
     ) -> (input: Tensor, weight: Tensor, bias: Tensor) {
+        batchNormBackward(outputGradient: dy, weight: weight, cache: cache, reluOutput: nil)
+    }
+
+    /// `batchNormBackward`; with `reluOutput` (the output of `batchNormRelu`), dy is first zeroed
+    /// where that output is not positive (the ReLU's gradient), inside the same passes.
+    static func batchNormBackward(
+        outputGradient dy: Tensor, weight: Tensor, cache: BatchNormCache, reluOutput: Tensor?
+    ) -> (input: Tensor, weight: Tensor, bias: Tensor) {
         let (n, c, h, w) = dy.nchw
+        if let reluOutput { precondition(reluOutput.shape == dy.shape, "batchNormRelu: output and gradient shapes differ") }
+        // Without a ReLU the mask pointer is dy itself and never read.
+        let mask = reluOutput ?? dy
         let plane = h * w, m = n * plane
         var gradientWeight = [Float](repeating: 0, count: c)
         var gradientBias = [Float](repeating: 0, count: c)
+        let masked = reluOutput != nil
+        mask.withUnsafeBufferPointer { py in
         dy.withUnsafeBufferPointer { pg in
             cache.normalized.withUnsafeBufferPointer { pn in
                 gradientWeight.withUnsafeMutableBufferPointer { pw in
                     gradientBias.withUnsafeMutableBufferPointer { pb in
                         let pg = pg.baseAddress!, pn = pn.baseAddress!, pw = pw.baseAddress!, pb = pb.baseAddress!
+                        let py = py.baseAddress!
                         parallelChunks(c, costPerItem: 2 * m) { start, end in
                             for channel in start..<end {
                                 var sumGradient: Double = 0, sumProduct: Double = 0
                                 for image in 0..<n {
                                     let offset = (image * c + channel) * plane
-                                    sumGradient += Double(sum(pg + offset, count: plane))
-                                    sumProduct += Double(dot(pg + offset, pn + offset, count: plane))
+                                    if masked {
+                                        let g = pg + offset, x = pn + offset, y = py + offset
+                                        var partialGradient: Float = 0, partialProduct: Float = 0
+                                        for i in 0..<plane {
+                                            let gi = g[i], xi = x[i]
+                                            let d: Float = y[i] > 0 ? gi : 0
+                                            partialGradient = Relaxed.sum(partialGradient, d)
+                                            partialProduct = Relaxed.multiplyAdd(d, xi, partialProduct)
+                                        }
+                                        sumGradient += Double(partialGradient)
+                                        sumProduct += Double(partialProduct)
+                                    } else {
+                                        sumGradient += Double(sum(pg + offset, count: plane))
+                                        sumProduct += Double(dot(pg + offset, pn + offset, count: plane))
+                                    }
                                 }
                                 pb[channel] = Float(sumGradient)
                                 pw[channel] = Float(sumProduct)
@@ -133,28 +180,45 @@ extension Kernels {
                 }
             }
         }
+        }
         let input = Tensor(uninitializedShape: dy.shape) { out in
+            mask.withUnsafeBufferPointer { py in
             dy.withUnsafeBufferPointer { pg in
                 cache.normalized.withUnsafeBufferPointer { pn in
-                    let pg = pg.baseAddress!, pn = pn.baseAddress!, po = out.baseAddress!
+                    let pg = pg.baseAddress!, pn = pn.baseAddress!, po = out.baseAddress!, py = py.baseAddress!
                     let scaleM = 1 / Float(m)
                     parallelChunks(n * c, costPerItem: plane) { start, end in
                         for item in start..<end {
                             let channel = item % c
                             let k = weight.scalars[channel] * cache.inverseStd[channel]
                             let offset = item * plane
-                            if cache.training {
+                            switch (cache.training, masked) {
+                            case (true, false):
                                 let meanGradient = gradientBias[channel] * scaleM
                                 let meanProduct = gradientWeight[channel] * scaleM
                                 for i in offset..<(offset + plane) {
                                     po[i] = k * (pg[i] - meanGradient - pn[i] * meanProduct)
                                 }
-                            } else {
+                            case (true, true):
+                                let meanGradient = gradientBias[channel] * scaleM
+                                let meanProduct = gradientWeight[channel] * scaleM
+                                for i in offset..<(offset + plane) {
+                                    let gi = pg[i]
+                                    let d: Float = py[i] > 0 ? gi : 0
+                                    po[i] = k * (d - meanGradient - pn[i] * meanProduct)
+                                }
+                            case (false, false):
                                 for i in offset..<(offset + plane) { po[i] = k * pg[i] }
+                            case (false, true):
+                                for i in offset..<(offset + plane) {
+                                    let gi = pg[i]
+                                    po[i] = k * (py[i] > 0 ? gi : 0)
+                                }
                             }
                         }
                     }
                 }
+            }
             }
         }
         return (input, Tensor(shape: [c], scalars: gradientWeight), Tensor(shape: [c], scalars: gradientBias))
@@ -210,6 +274,23 @@ public func batchNorm(
     let gamma = weight.value
     return x.tape.record(output, inputs: [x, weight, bias]) { gradient, _ in
         let result = Kernels.batchNormBackward(outputGradient: gradient, weight: gamma, cache: cache)
+        return [result.input, result.weight, result.bias]
+    }
+}
+
+/// ReLU(batchNorm(x)) in one pass forward and one backward (the conv–BN–ReLU of every block);
+/// same arguments and semantics as `batchNorm` followed by `relu`. x [N, C, H, W] → [N, C, H, W]
+public func batchNormRelu(
+    _ x: Variable, weight: Variable, bias: Variable, runningMean: inout Tensor, runningVar: inout Tensor,
+    training: Bool, momentum: Float = 0.1, eps: Float = 1e-5
+) -> Variable {
+    let (output, cache) = Kernels.batchNormForward(
+        x.value, weight: weight.value, bias: bias.value, runningMean: &runningMean, runningVar: &runningVar,
+        training: training, momentum: momentum, eps: eps,
+        keepNormalized: x.tape.isRecording && [x, weight, bias].contains { $0.node != nil }, relu: true)
+    let gamma = weight.value
+    return x.tape.record(output, inputs: [x, weight, bias]) { gradient, _ in
+        let result = Kernels.batchNormBackward(outputGradient: gradient, weight: gamma, cache: cache, reluOutput: output)
         return [result.input, result.weight, result.bias]
     }
 }

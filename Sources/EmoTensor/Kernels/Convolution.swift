@@ -107,6 +107,73 @@ extension ConvolutionGeometry {
     }
 }
 
+/// How a convolution spreads its images over the cores.
+///
+/// With OpenBLAS single-threaded (`BLASThreads.set(1)`), the batch is cut into one contiguous
+/// range of images per core and each core runs its own im2col, GEMMs and copies on its range
+/// (no synchronisation inside the op, and no OpenBLAS threads spinning between products while
+/// the element-wise kernels run). Otherwise one worker walks the whole batch: OpenBLAS splits each
+/// product over its threads and the copies around it use `parallelChunks`.
+struct ImageSplit {
+    /// Images per im2col block (`imagesPerBlock`, capped so that every worker gets a block).
+    let block: Int
+    /// The number of workers (1: OpenBLAS is multithreaded, or a single block).
+    let workers: Int
+    let batch: Int
+
+    init(geometry g: ConvolutionGeometry) {
+        batch = g.batch
+        let cores = BLASThreads.effective == 1 ? min(Parallelism.workerCount, g.batch) : 1
+        block = cores > 1 ? min(g.imagesPerBlock, (g.batch + cores - 1) / cores) : g.imagesPerBlock
+        workers = min(cores, (g.batch + block - 1) / block)
+    }
+
+    /// The images of worker `index`: whole blocks, as even a share as blocks allow.
+    func images(of index: Int) -> Range<Int> {
+        let blocks = (batch + block - 1) / block
+        let low = blocks * index / workers * block, high = blocks * (index + 1) / workers * block
+        return min(low, batch)..<min(high, batch)
+    }
+
+    /// The worker whose range starts at `images`.
+    func worker(of images: Range<Int>) -> Int {
+        (0..<workers).first { self.images(of: $0).lowerBound == images.lowerBound } ?? 0
+    }
+
+    /// Runs `body(images, parallel)` once per worker, concurrently when there are several;
+    /// `parallel` tells the body whether it may split its own loops over the cores.
+    func run(_ body: (_ images: Range<Int>, _ parallel: Bool) -> Void) {
+        if workers == 1 {
+            body(0..<batch, true)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            // Workers touch disjoint images and their own scratch buffers.
+            let work = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: workers) { index in
+                work.value(images(of: index), false)
+            }
+        }
+    }
+}
+
+/// `parallelChunks` when `parallel`, else one serial call over the whole range.
+@inline(__always)
+func chunks(_ count: Int, costPerItem: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
+    if parallel {
+        parallelChunks(count, costPerItem: costPerItem, body)
+    } else if count > 0 {
+        body(0, count)
+    }
+}
+
+/// Calls `body` with the base address of `tensor`'s elements, or nil when there is no tensor.
+@inline(__always)
+func withMutablePointer<R>(_ tensor: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+    if tensor == nil { return body(nil) }
+    return tensor!.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+}
+
 extension Kernels {
     // MARK: im2col / col2im
 
@@ -184,16 +251,16 @@ extension Kernels {
     }
 
     /// im2col of output rows `rows` of images `first..<first+count` into one block
-    /// [Cin·kh·kw, count·|rows|·Wo], in parallel.
+    /// [Cin·kh·kw, count·|rows|·Wo], in parallel unless the caller already is one of several workers.
     static func im2colBlock(
         input: UnsafePointer<Float>, geometry g: ConvolutionGeometry, first: Int, count: Int, rows: Range<Int>,
-        columns: UnsafeMutablePointer<Float>
+        columns: UnsafeMutablePointer<Float>, parallel: Bool = true
     ) {
         let perImage = rows.count * g.outputWidth
         let ld = count * perImage
         let channels = g.inputChannels
         let cost = g.kernelSize.height * g.kernelSize.width * perImage
-        parallelChunks(count * channels, costPerItem: cost) { start, end in
+        chunks(count * channels, costPerItem: cost, parallel: parallel) { start, end in
             var item = start
             while item < end {
                 let image = item / channels, channel = item % channels
@@ -223,55 +290,60 @@ extension Kernels {
         if let bias { precondition(bias.shape == [g.outputChannels], "conv2d: bias \(bias.shape) ≠ [\(g.outputChannels)]") }
         let plane = g.outputPlane, outC = g.outputChannels
         let rowsPerGroup = outC / g.groups, kg = g.groupRows
-        let block = g.imagesPerBlock
+        let split = ImageSplit(geometry: g)
         return Tensor(uninitializedShape: [g.batch, outC, g.outputHeight, g.outputWidth]) { out in
             let po = out.baseAddress!
             x.withUnsafeBufferPointer { px in
                 weight.withUnsafeBufferPointer { pw in
                     let px = px.baseAddress!, pw = pw.baseAddress!
-                    let needsColumns = !(g.isPointwise && block == 1)
-                    let needsGather = block > 1
+                    let needsColumns = !(g.isPointwise && split.block == 1)
+                    let needsGather = split.block > 1
                     let band = g.rowsPerBand, outW = g.outputWidth
-                    ScratchPool.shared.withBuffer(count: needsColumns ? g.columnBufferCount : 0) { columns in
-                        ScratchPool.shared.withBuffer(count: needsGather ? outC * block * plane : 0) { gathered in
-                            var first = 0
-                            while first < g.batch {
-                                let count = min(block, g.batch - first)
-                                var rowStart = 0
-                                while rowStart < g.outputHeight {
-                                    // One image may be split into bands of output rows; blocks of
-                                    // several images always take whole images.
-                                    let rows = rowStart..<min(g.outputHeight, rowStart + (count == 1 ? band : g.outputHeight))
-                                    let ld = count * rows.count * outW
-                                    let source: UnsafePointer<Float>
-                                    if needsColumns {
-                                        im2colBlock(input: px, geometry: g, first: first, count: count, rows: rows, columns: columns)
-                                        source = UnsafePointer(columns)
-                                    } else {
-                                        source = px + first * g.inputChannels * g.inputPlane
-                                    }
-                                    let destination = count == 1 ? po + first * outC * plane + rows.lowerBound * outW : gathered
-                                    let ldc = count == 1 ? plane : ld
-                                    for group in 0..<g.groups {
-                                        gemm(
-                                            transposeA: false, transposeB: false, m: rowsPerGroup, n: ld, k: kg,
-                                            a: pw + group * rowsPerGroup * kg, lda: kg,
-                                            b: source + group * kg * ld, ldb: ld,
-                                            beta: 0, c: destination + group * rowsPerGroup * ldc, ldc: ldc)
-                                    }
-                                    if count > 1 {
-                                        // [Cout, count·P] → [count, Cout, P]
-                                        parallelChunks(count * outC, costPerItem: plane) { start, end in
-                                            for item in start..<end {
-                                                let image = item / outC, channel = item % outC
-                                                (po + ((first + image) * outC + channel) * plane).update(
-                                                    from: gathered + channel * ld + image * plane, count: plane)
+                    split.run { images, parallel in
+                        ScratchPool.shared.withBuffer(count: needsColumns ? g.columnBufferCount : 0) { columns in
+                            ScratchPool.shared.withBuffer(count: needsGather ? outC * split.block * plane : 0) { gathered in
+                                var first = images.lowerBound
+                                while first < images.upperBound {
+                                    let count = min(split.block, images.upperBound - first)
+                                    var rowStart = 0
+                                    while rowStart < g.outputHeight {
+                                        // One image may be split into bands of output rows; blocks of
+                                        // several images always take whole images.
+                                        let rows = rowStart..<min(g.outputHeight, rowStart + (count == 1 ? band : g.outputHeight))
+                                        let ld = count * rows.count * outW
+                                        let source: UnsafePointer<Float>
+                                        if needsColumns {
+                                            im2colBlock(
+                                                input: px, geometry: g, first: first, count: count, rows: rows, columns: columns,
+                                                parallel: parallel)
+                                            source = UnsafePointer(columns)
+                                        } else {
+                                            source = px + first * g.inputChannels * g.inputPlane
+                                        }
+                                        let destination = count == 1 ? po + first * outC * plane + rows.lowerBound * outW : gathered
+                                        let ldc = count == 1 ? plane : ld
+                                        for group in 0..<g.groups {
+                                            gemm(
+                                                transposeA: false, transposeB: false, m: rowsPerGroup, n: ld, k: kg,
+                                                a: pw + group * rowsPerGroup * kg, lda: kg,
+                                                b: source + group * kg * ld, ldb: ld,
+                                                beta: 0, c: destination + group * rowsPerGroup * ldc, ldc: ldc,
+                                                parallel: parallel)
+                                        }
+                                        if count > 1 {
+                                            // [Cout, count·P] → [count, Cout, P]
+                                            chunks(count * outC, costPerItem: plane, parallel: parallel) { start, end in
+                                                for item in start..<end {
+                                                    let image = item / outC, channel = item % outC
+                                                    (po + ((first + image) * outC + channel) * plane).update(
+                                                        from: gathered + channel * ld + image * plane, count: plane)
+                                                }
                                             }
                                         }
+                                        rowStart = rows.upperBound
                                     }
-                                    rowStart = rows.upperBound
+                                    first += count
                                 }
-                                first += count
                             }
                         }
                     }
@@ -307,7 +379,8 @@ extension Kernels {
                      "conv2d backward: gradient shape \(dy.shape) ≠ output shape")
         let plane = g.outputPlane, outC = g.outputChannels
         let rowsPerGroup = outC / g.groups, kg = g.groupRows
-        let block = g.imagesPerBlock
+        let split = ImageSplit(geometry: g)
+        let block = split.block
         // Stride 1: the input gradient is itself a convolution of dy with the flipped, transposed
         // kernel (padding d·(k−1) − p), which runs as im2col + GEMM at forward speed instead of a
         // thin GEMM followed by a col2im scatter.
@@ -325,48 +398,62 @@ extension Kernels {
         }
         var dw: Tensor? = computeWeight ? Tensor(zeros: weight.shape) : nil
         let directInput = g.isPointwise && block == 1
-
+        guard computeInput || computeWeight else {
+            return (dx, dw, computeBias ? channelSums(dy) : nil)
+        }
+        // Every worker but the first sums its share of dW into a buffer of its own; they are
+        // added to dW at the end.
+        let weightCount = weight.count
+        ScratchPool.shared.withBuffer(count: computeWeight ? (split.workers - 1) * weightCount : 0) { partials in
         dy.withUnsafeBufferPointer { pdy in
             x.withUnsafeBufferPointer { px in
                 weight.withUnsafeBufferPointer { pw in
                     let pdy = pdy.baseAddress!, px = px.baseAddress!, pw = pw.baseAddress!
                     let band = g.rowsPerBand, outW = g.outputWidth
-                    ScratchPool.shared.withBuffer(count: g.columnBufferCount) { columns in
-                        ScratchPool.shared.withBuffer(count: block > 1 ? outC * block * plane : 0) { gathered in
-                            var first = 0
-                            while first < g.batch {
-                                let count = min(block, g.batch - first)
-                                var rowStart = 0
-                                while rowStart < g.outputHeight {
-                                    let rows = rowStart..<min(g.outputHeight, rowStart + (count == 1 ? band : g.outputHeight))
-                                    let ld = count * rows.count * outW
-                                    // dy block as [Cout, ld] with leading dimension ldDy
-                                    let dyBlock: UnsafePointer<Float>
-                                    let ldDy: Int
-                                    if count == 1 {
-                                        dyBlock = pdy + first * outC * plane + rows.lowerBound * outW
-                                        ldDy = plane
-                                    } else {
-                                        parallelChunks(count * outC, costPerItem: plane) { start, end in
-                                            for item in start..<end {
-                                                let image = item / outC, channel = item % outC
-                                                (gathered + channel * ld + image * plane).update(
-                                                    from: pdy + ((first + image) * outC + channel) * plane, count: plane)
-                                            }
-                                        }
-                                        dyBlock = UnsafePointer(gathered)
-                                        ldDy = ld
-                                    }
-                                    if computeWeight {
-                                        let source: UnsafePointer<Float>
-                                        if directInput {
-                                            source = px + first * g.inputChannels * g.inputPlane
+                    withMutablePointer(&dw) { pdw in
+                    withMutablePointer(&dx) { pdx in
+                    // dx may already hold the result of the stride-1 adjoint convolution.
+                    let pdx = computeInput ? pdx : nil
+                    split.run { images, parallel in
+                        let worker = split.worker(of: images)
+                        let weightTarget = pdw.map { worker == 0 ? $0 : partials + (worker - 1) * weightCount }
+                        ScratchPool.shared.withBuffer(count: g.columnBufferCount) { columns in
+                            ScratchPool.shared.withBuffer(count: block > 1 ? outC * block * plane : 0) { gathered in
+                                var first = images.lowerBound
+                                while first < images.upperBound {
+                                    let count = min(block, images.upperBound - first)
+                                    var rowStart = 0
+                                    while rowStart < g.outputHeight {
+                                        let rows = rowStart..<min(g.outputHeight, rowStart + (count == 1 ? band : g.outputHeight))
+                                        let ld = count * rows.count * outW
+                                        // dy block as [Cout, ld] with leading dimension ldDy
+                                        let dyBlock: UnsafePointer<Float>
+                                        let ldDy: Int
+                                        if count == 1 {
+                                            dyBlock = pdy + first * outC * plane + rows.lowerBound * outW
+                                            ldDy = plane
                                         } else {
-                                            im2colBlock(input: px, geometry: g, first: first, count: count, rows: rows, columns: columns)
-                                            source = UnsafePointer(columns)
+                                            chunks(count * outC, costPerItem: plane, parallel: parallel) { start, end in
+                                                for item in start..<end {
+                                                    let image = item / outC, channel = item % outC
+                                                    (gathered + channel * ld + image * plane).update(
+                                                        from: pdy + ((first + image) * outC + channel) * plane, count: plane)
+                                                }
+                                            }
+                                            dyBlock = UnsafePointer(gathered)
+                                            ldDy = ld
                                         }
-                                        let accumulate = first > 0 || rowStart > 0
-                                        dw!.withUnsafeMutableBufferPointer { pdw in
+                                        if let weightTarget {
+                                            let source: UnsafePointer<Float>
+                                            if directInput {
+                                                source = px + first * g.inputChannels * g.inputPlane
+                                            } else {
+                                                im2colBlock(
+                                                    input: px, geometry: g, first: first, count: count, rows: rows,
+                                                    columns: columns, parallel: parallel)
+                                                source = UnsafePointer(columns)
+                                            }
+                                            let accumulate = first > images.lowerBound || rowStart > 0
                                             for group in 0..<g.groups {
                                                 // dW_g [Cout/G, Kg] += dy_g [Cout/G, ld] · col_gᵀ [ld, Kg]
                                                 gemm(
@@ -374,13 +461,11 @@ extension Kernels {
                                                     a: dyBlock + group * rowsPerGroup * ldDy, lda: ldDy,
                                                     b: source + group * kg * ld, ldb: ld,
                                                     beta: accumulate ? 1 : 0,
-                                                    c: pdw.baseAddress! + group * rowsPerGroup * kg, ldc: kg)
+                                                    c: weightTarget + group * rowsPerGroup * kg, ldc: kg,
+                                                    parallel: parallel)
                                             }
                                         }
-                                    }
-                                    if computeInput {
-                                        dx!.withUnsafeMutableBufferPointer { pdx in
-                                            let pdx = pdx.baseAddress!
+                                        if let pdx {
                                             let target = directInput ? pdx + first * g.inputChannels * g.inputPlane : columns
                                             for group in 0..<g.groups {
                                                 // dcol_g [Kg, ld] = W_gᵀ [Kg, Cout/G] · dy_g [Cout/G, ld]
@@ -388,13 +473,14 @@ extension Kernels {
                                                     transposeA: true, transposeB: false, m: kg, n: ld, k: rowsPerGroup,
                                                     a: pw + group * rowsPerGroup * kg, lda: kg,
                                                     b: dyBlock + group * rowsPerGroup * ldDy, ldb: ldDy,
-                                                    beta: 0, c: target + group * kg * ld, ldc: ld)
+                                                    beta: 0, c: target + group * kg * ld, ldc: ld,
+                                                    parallel: parallel)
                                             }
                                             if !directInput {
                                                 let channels = g.inputChannels
                                                 let perImage = rows.count * outW
                                                 let cost = g.kernelSize.height * g.kernelSize.width * perImage
-                                                parallelChunks(count * channels, costPerItem: cost) { start, end in
+                                                chunks(count * channels, costPerItem: cost, parallel: parallel) { start, end in
                                                     var item = start
                                                     while item < end {
                                                         let image = item / channels, channel = item % channels
@@ -409,15 +495,25 @@ extension Kernels {
                                                 }
                                             }
                                         }
+                                        rowStart = rows.upperBound
                                     }
-                                    rowStart = rows.upperBound
+                                    first += count
                                 }
-                                first += count
                             }
                         }
                     }
+                    if let pdw, split.workers > 1 {
+                        // Every worker had at least one image, so every partial was written.
+                        for worker in 1..<split.workers {
+                            let partial = partials + (worker - 1) * weightCount
+                            for i in 0..<weightCount { pdw[i] += partial[i] }
+                        }
+                    }
+                    }
+                    }
                 }
             }
+        }
         }
         let db: Tensor? = computeBias ? channelSums(dy) : nil
         return (dx, dw, db)

@@ -23,6 +23,7 @@ public enum BLASThreads {
     public static var current: Int { Int(openblas_get_num_threads()) }
 
     private static let defaultApplied: Bool = {
+        HeapPolicy.apply()
         openblas_set_num_threads(1)
         return true
     }()
@@ -153,8 +154,8 @@ final class ScratchPool: @unchecked Sendable {
 /// gradient of a training step is page-faulted and zeroed by the kernel again: measured ~6 of
 /// ~25 CPU-seconds of `sys` time over the emohrnet-s benchmark (batch 64). Turning `mmap` off
 /// for `malloc` and not trimming the heap lets the next step reuse the same pages (peak RSS
-/// +6%). Applied once, when the first `Tape` is made; set `EMOTENSOR_SYSTEM_MALLOC=1` to keep
-/// glibc's defaults.
+/// +6%). Applied once, when the first `Tape` is made or the first convolution runs; set
+/// `EMOTENSOR_SYSTEM_MALLOC=1` to keep glibc's defaults.
 enum HeapPolicy {
     private static let applied: Bool = {
         #if os(Linux)

@@ -201,16 +201,15 @@ extension Kernels {
                             continue
                         }
                         let source = plane + ih * g.inputWidth + columnShift
-                        if valid.lowerBound > 0 { destination.update(repeating: 0, count: valid.lowerBound) }
+                        // Plain loops rather than memset/memmove: the rows are short (10–150
+                        // floats), so three library calls per row cost more than the copy.
+                        for ow in 0..<valid.lowerBound { destination[ow] = 0 }
                         if sw == 1 {
-                            (destination + valid.lowerBound).update(
-                                from: source + valid.lowerBound, count: valid.count)
+                            for ow in valid { destination[ow] = source[ow] }
                         } else {
                             for ow in valid { destination[ow] = source[ow * sw] }
                         }
-                        if valid.upperBound < outW {
-                            (destination + valid.upperBound).update(repeating: 0, count: outW - valid.upperBound)
-                        }
+                        for ow in valid.upperBound..<outW { destination[ow] = 0 }
                     }
                 }
             }
@@ -323,6 +322,18 @@ extension Kernels {
                                         let destination = count == 1 ? po + first * outC * plane + rows.lowerBound * outW : gathered
                                         let ldc = count == 1 ? plane : ld
                                         for group in 0..<g.groups {
+                                            if kg <= 16 {
+                                                // A very short inner dimension (the 1-channel stem: 9): a
+                                                // GEMM spends its time packing; plain multiply-adds don't.
+                                                chunks(ld, costPerItem: rowsPerGroup * kg, parallel: parallel) { start, end in
+                                                    shortInnerProduct(
+                                                        m: rowsPerGroup, columns: start..<end, k: kg,
+                                                        a: pw + group * rowsPerGroup * kg, lda: kg,
+                                                        b: source + group * kg * ld, ldb: ld,
+                                                        c: destination + group * rowsPerGroup * ldc, ldc: ldc)
+                                                }
+                                                continue
+                                            }
                                             gemm(
                                                 transposeA: false, transposeB: false, m: rowsPerGroup, n: ld, k: kg,
                                                 a: pw + group * rowsPerGroup * kg, lda: kg,
@@ -360,6 +371,29 @@ extension Kernels {
                     }
                 }
             }
+        }
+    }
+
+    /// C[:, columns] = A · B[:, columns] for a short inner dimension k, row-major, in tiles of
+    /// 512 columns that stay in L1 while the k products are added (in order t = 0..<k).
+    /// A [m, k] (lda), B [k, n] (ldb), C [m, n] (ldc).
+    static func shortInnerProduct(
+        m: Int, columns: Range<Int>, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        var low = columns.lowerBound
+        while low < columns.upperBound {
+            let width = min(512, columns.upperBound - low)
+            for row in 0..<m {
+                let out = c + row * ldc + low, weights = a + row * lda
+                let first = weights[0], column = b + low
+                for j in 0..<width { out[j] = first * column[j] }
+                for t in 1..<max(k, 1) {
+                    let weight = weights[t], line = b + t * ldb + low
+                    for j in 0..<width { out[j] += weight * line[j] }
+                }
+            }
+            low += width
         }
     }
 

@@ -126,33 +126,30 @@ public final class FeatureWriterNode: StreamNode {
         if resumed.isEmpty { try partial.truncate(atOffset: 0) } else { try partial.seekToEnd() }
         var written = 0
         let iterator = try inputs["spectrum"]!.makeIterator(pass: .first, excluding: resumed)
-        while let item = try iterator.next() {
-            let spectrum = try item.payload(as: SpectrumPayload.self)
-            let relative = Self.relativeFile(for: item.id)
-            let destination = (out as NSString).appendingPathComponent(relative)
-            do {
-                try fileManager.createDirectory(
-                    atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                let temporary = destination + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-                if binsFirst {
-                    try NPYFile.write(values: spectrum.spectrogram.transposed(), shape: [spectrum.bins, spectrum.frames], to: temporary)
-                } else {
-                    try NPYFile.write(values: spectrum.values, shape: [spectrum.frames, spectrum.bins], to: temporary)
+        // Files are written in parallel, a batch at a time, so writing does not leave the cores idle;
+        // NPYFile.write itself writes to a temporary name and renames when complete.
+        let batchSize = max(8, context.workers * 8)
+        var batch: [Item] = []
+        var finished = false
+        while !finished {
+            batch.removeAll(keepingCapacity: true)
+            while batch.count < batchSize, let item = try iterator.next() { batch.append(item) }
+            finished = batch.count < batchSize
+            let outcomes = try write(batch, workers: context.workers)
+            for (item, outcome) in zip(batch, outcomes) {
+                switch outcome {
+                case .failure(let error):
+                    context.record(ItemFailure(itemId: item.id, path: item.metadata[MetadataKey.path], nodeId: nodeId,
+                                               code: "writeFailed", reason: "\(error)"))
+                case .success(let shape):
+                    let row = Row(id: item.id, metadata: item.metadata, shape: shape, file: Self.relativeFile(for: item.id),
+                                  fingerprint: fingerprint)
+                    partial.write(Data((row.json.serialized(pretty: false) + "\n").utf8))
+                    if rows[item.id] == nil { order.append(item.id) }
+                    rows[item.id] = row
+                    written += 1
                 }
-                if fileManager.fileExists(atPath: destination) { try fileManager.removeItem(atPath: destination) }
-                try fileManager.moveItem(atPath: temporary, toPath: destination)
-            } catch {
-                context.record(ItemFailure(itemId: item.id, path: item.metadata[MetadataKey.path], nodeId: nodeId,
-                                           code: "writeFailed", reason: "\(error)"))
-                continue
             }
-            let shape = binsFirst ? [spectrum.bins, spectrum.frames] : [spectrum.frames, spectrum.bins]
-            let row = Row(id: item.id, metadata: item.metadata, shape: shape, file: relative,
-                          fingerprint: fingerprint)
-            partial.write(Data((row.json.serialized(pretty: false) + "\n").utf8))
-            if rows[item.id] == nil { order.append(item.id) }
-            rows[item.id] = row
-            written += 1
         }
         let manifestPath = (out as NSString).appendingPathComponent(csv ? "manifest.csv" : "manifest.jsonl")
         let ordered = order.sorted().compactMap { rows[$0] }
@@ -162,6 +159,32 @@ public final class FeatureWriterNode: StreamNode {
                              "manifest": .string(manifestPath), "features": .string(spec?.summary ?? "")]
         context.addReportSection(nodeId, summary)
         return ["report": ArrayStream([Item(id: nodeId, payload: ReportPayload(summary))])]
+    }
+
+    /// Writes each item's `.npy` (in parallel); the shape written, or the error, per item.
+    func write(_ items: [Item], workers: Int) throws -> [Result<[Int], any Error>] {
+        let spectra = try items.map { try $0.payload(as: SpectrumPayload.self) }
+        let destinations = items.map { (out as NSString).appendingPathComponent(Self.relativeFile(for: $0.id)) }
+        let outcomes = WriteOutcomes(count: items.count)
+        let binsFirst = self.binsFirst
+        DispatchQueue.concurrentPerform(iterations: items.count) { index in
+            let spectrum = spectra[index]
+            let destination = destinations[index]
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                if binsFirst {
+                    try NPYFile.write(values: spectrum.spectrogram.transposed(), shape: [spectrum.bins, spectrum.frames], to: destination)
+                    outcomes.set(index, .success([spectrum.bins, spectrum.frames]))
+                } else {
+                    try NPYFile.write(values: spectrum.values, shape: [spectrum.frames, spectrum.bins], to: destination)
+                    outcomes.set(index, .success([spectrum.frames, spectrum.bins]))
+                }
+            } catch {
+                outcomes.set(index, .failure(error))
+            }
+        }
+        return outcomes.values
     }
 
     /// `a/b/file.wav` → `a/b/file.npy`; ids without a folder stay flat.
@@ -183,4 +206,13 @@ public final class FeatureWriterNode: StreamNode {
         }
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// Per-item results written by worker threads, each slot by one worker.
+private final class WriteOutcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<[Int], any Error>?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Result<[Int], any Error>) { lock.withLock { slots[index] = value } }
+    var values: [Result<[Int], any Error>] { lock.withLock { slots.map { $0 ?? .failure(ItemError("not written")) } } }
 }

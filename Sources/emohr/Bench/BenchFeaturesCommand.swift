@@ -56,6 +56,10 @@ struct BenchFeaturesCommand: ParsableCommand {
         for (name, script, extra) in [("librosa", "feat_librosa.py", [String]()), ("librosa pool of 2", "feat_librosa_pool.py", ["2"]),
                                       ("torchaudio functional", "feat_torchaudio.py", ["functional"]),
                                       ("torchaudio cached", "feat_torchaudio.py", ["transform"])] {
+            // The cached-kernel script is built for 48 kHz input only.
+            if name == "torchaudio cached", let first = input.files.first, (try? decodeAudio(path: first).sampleRate) != 48_000 {
+                continue
+            }
             if name.hasPrefix("torchaudio") && !tools.has(["torch"]) {
                 print("torchaudio: torch not installed")
                 continue

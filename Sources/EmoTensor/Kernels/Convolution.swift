@@ -109,49 +109,45 @@ extension ConvolutionGeometry {
 
 /// How a convolution spreads its images over the cores.
 ///
-/// With OpenBLAS single-threaded (`BLASThreads.set(1)`), the batch is cut into one contiguous
-/// range of images per core and each core runs its own im2col, GEMMs and copies on its range
+/// With OpenBLAS single-threaded (`BLASThreads.set(1)`), the batch is cut into contiguous ranges
+/// of whole blocks ("parts", up to 4 per core, taken by whichever core is free, so a core slowed
+/// by another process does not hold the op up) and each part runs its own im2col, GEMMs and copies
 /// (no synchronisation inside the op, and no OpenBLAS threads spinning between products while
-/// the element-wise kernels run). Otherwise one worker walks the whole batch: OpenBLAS splits each
+/// the element-wise kernels run). Otherwise one part walks the whole batch: OpenBLAS splits each
 /// product over its threads and the copies around it use `parallelChunks`.
 struct ImageSplit {
-    /// Images per im2col block (`imagesPerBlock`, capped so that every worker gets a block).
+    /// Images per im2col block (`imagesPerBlock`, capped so that every core gets a block).
     let block: Int
-    /// The number of workers (1: OpenBLAS is multithreaded, or a single block).
-    let workers: Int
+    /// The number of parts (1: OpenBLAS is multithreaded, or a single block).
+    let parts: Int
     let batch: Int
 
     init(geometry g: ConvolutionGeometry) {
         batch = g.batch
         let cores = BLASThreads.effective == 1 ? min(Parallelism.workerCount, g.batch) : 1
         block = cores > 1 ? min(g.imagesPerBlock, (g.batch + cores - 1) / cores) : g.imagesPerBlock
-        workers = min(cores, (g.batch + block - 1) / block)
+        parts = cores > 1 ? min(4 * cores, (g.batch + block - 1) / block) : 1
     }
 
-    /// The images of worker `index`: whole blocks, as even a share as blocks allow.
+    /// The images of part `index`: whole blocks, as even a share as blocks allow (never empty).
     func images(of index: Int) -> Range<Int> {
         let blocks = (batch + block - 1) / block
-        let low = blocks * index / workers * block, high = blocks * (index + 1) / workers * block
+        let low = blocks * index / parts * block, high = blocks * (index + 1) / parts * block
         return min(low, batch)..<min(high, batch)
     }
 
-    /// The worker whose range starts at `images`.
-    func worker(of images: Range<Int>) -> Int {
-        (0..<workers).first { self.images(of: $0).lowerBound == images.lowerBound } ?? 0
-    }
-
-    /// Runs `body(images, parallel)` once per worker, concurrently when there are several;
+    /// Runs `body(part, images, parallel)` once per part, concurrently when there are several;
     /// `parallel` tells the body whether it may split its own loops over the cores.
-    func run(_ body: (_ images: Range<Int>, _ parallel: Bool) -> Void) {
-        if workers == 1 {
-            body(0..<batch, true)
+    func run(_ body: (_ part: Int, _ images: Range<Int>, _ parallel: Bool) -> Void) {
+        if parts == 1 {
+            body(0, 0..<batch, true)
             return
         }
         withoutActuallyEscaping(body) { body in
-            // Workers touch disjoint images and their own scratch buffers.
+            // Parts touch disjoint images and their own scratch buffers.
             let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { index in
-                work.value(images(of: index), false)
+            DispatchQueue.concurrentPerform(iterations: parts) { index in
+                work.value(index, images(of: index), false)
             }
         }
     }
@@ -250,7 +246,7 @@ extension Kernels {
     }
 
     /// im2col of output rows `rows` of images `first..<first+count` into one block
-    /// [Cin·kh·kw, count·|rows|·Wo], in parallel unless the caller already is one of several workers.
+    /// [Cin·kh·kw, count·|rows|·Wo], in parallel unless the caller already is one of several parts.
     static func im2colBlock(
         input: UnsafePointer<Float>, geometry g: ConvolutionGeometry, first: Int, count: Int, rows: Range<Int>,
         columns: UnsafeMutablePointer<Float>, parallel: Bool = true
@@ -298,7 +294,7 @@ extension Kernels {
                     let needsColumns = !(g.isPointwise && split.block == 1)
                     let needsGather = split.block > 1
                     let band = g.rowsPerBand, outW = g.outputWidth
-                    split.run { images, parallel in
+                    split.run { _, images, parallel in
                         ScratchPool.shared.withBuffer(count: needsColumns ? g.columnBufferCount : 0) { columns in
                             ScratchPool.shared.withBuffer(count: needsGather ? outC * split.block * plane : 0) { gathered in
                                 var first = images.lowerBound
@@ -435,10 +431,10 @@ extension Kernels {
         guard computeInput || computeWeight else {
             return (dx, dw, computeBias ? channelSums(dy) : nil)
         }
-        // Every worker but the first sums its share of dW into a buffer of its own; they are
+        // Every part but the first sums its share of dW into a buffer of its own; they are
         // added to dW at the end.
         let weightCount = weight.count
-        ScratchPool.shared.withBuffer(count: computeWeight ? (split.workers - 1) * weightCount : 0) { partials in
+        ScratchPool.shared.withBuffer(count: computeWeight ? (split.parts - 1) * weightCount : 0) { partials in
         dy.withUnsafeBufferPointer { pdy in
             x.withUnsafeBufferPointer { px in
                 weight.withUnsafeBufferPointer { pw in
@@ -448,9 +444,8 @@ extension Kernels {
                     withMutablePointer(&dx) { pdx in
                     // dx may already hold the result of the stride-1 adjoint convolution.
                     let pdx = computeInput ? pdx : nil
-                    split.run { images, parallel in
-                        let worker = split.worker(of: images)
-                        let weightTarget = pdw.map { worker == 0 ? $0 : partials + (worker - 1) * weightCount }
+                    split.run { part, images, parallel in
+                        let weightTarget = pdw.map { part == 0 ? $0 : partials + (part - 1) * weightCount }
                         ScratchPool.shared.withBuffer(count: g.columnBufferCount) { columns in
                             ScratchPool.shared.withBuffer(count: block > 1 ? outC * block * plane : 0) { gathered in
                                 var first = images.lowerBound
@@ -536,10 +531,10 @@ extension Kernels {
                             }
                         }
                     }
-                    if let pdw, split.workers > 1 {
-                        // Every worker had at least one image, so every partial was written.
-                        for worker in 1..<split.workers {
-                            let partial = partials + (worker - 1) * weightCount
+                    if let pdw, split.parts > 1 {
+                        // Every part had at least one image, so every partial was written.
+                        for part in 1..<split.parts {
+                            let partial = partials + (part - 1) * weightCount
                             for i in 0..<weightCount { pdw[i] += partial[i] }
                         }
                     }

@@ -26,6 +26,9 @@ import Testing
         .init(input: [2, 3, 9, 75], weight: [4, 3, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
         .init(input: [2, 4, 9, 11], weight: [6, 2, 3, 3], stride: 1, padding: 2, dilation: 2, groups: 2),
         .init(input: [2, 6, 7, 8], weight: [3, 2, 1, 1], stride: 2, padding: 0, dilation: 1, groups: 3),
+        // one input channel and a 3×3 kernel (K = 9 ≤ 16): the stem's direct multiply-add path
+        .init(input: [2, 1, 9, 11], weight: [4, 1, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
+        .init(input: [3, 1, 16, 30], weight: [8, 1, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
         .init(input: [1, 2, 10, 9], weight: [3, 2, 2, 3], stride: Size2D(height: 3, width: 2),
               padding: Size2D(height: 1, width: 0), dilation: Size2D(height: 1, width: 2), groups: 1),
     ]

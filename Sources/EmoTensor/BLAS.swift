@@ -155,8 +155,9 @@ final class ScratchPool: @unchecked Sendable {
 /// ~25 CPU-seconds of `sys` time over the emohrnet-s benchmark (batch 64). Turning `mmap` off
 /// for `malloc` and not trimming the heap lets the next step reuse the same pages (peak RSS
 /// +6%). Applied once, when the first `Tape` is made or the first convolution runs; set
-/// `EMOTENSOR_SYSTEM_MALLOC=1` to keep glibc's defaults.
-enum HeapPolicy {
+/// `EMOTENSOR_SYSTEM_MALLOC=1` to keep glibc's defaults. The `emohr` CLI applies it at start-up, so
+/// the audio front end (large per-file sample and spectrum arrays) benefits too.
+public enum HeapPolicy {
     private static let applied: Bool = {
         #if os(Linux)
             guard ProcessInfo.processInfo.environment["EMOTENSOR_SYSTEM_MALLOC"] == nil,
@@ -172,5 +173,5 @@ enum HeapPolicy {
     }()
 
     /// Applies the policy (once per process).
-    static func apply() { _ = applied }
+    public static func apply() { _ = applied }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmoTensor
 
 /// The `emohr` command: runs and inspects JSON pipelines for speech emotion recognition.
 @main
@@ -10,4 +11,10 @@ struct Emohr: ParsableCommand {
         subcommands: [
             RunCommand.self, ValidateCommand.self, NodesCommand.self, GraphCommand.self, SchemaCommand.self, InferCommand.self, BenchCommand.self,
         ])
+
+    /// Keeps freed large blocks in the heap for reuse before anything runs (see `HeapPolicy`).
+    static func main() {
+        HeapPolicy.apply()
+        main(nil)
+    }
 }

@@ -131,11 +131,13 @@ public final class FeatureWriterNode: StreamNode {
         let batchSize = max(8, context.workers * 8)
         var batch: [Item] = []
         var finished = false
+        var createdFolders = Set<String>()
         while !finished {
             batch.removeAll(keepingCapacity: true)
             while batch.count < batchSize, let item = try iterator.next() { batch.append(item) }
             finished = batch.count < batchSize
-            let outcomes = try write(batch, workers: context.workers)
+            let outcomes = try write(batch, workers: context.workers, folders: &createdFolders)
+            var lines = ""
             for (item, outcome) in zip(batch, outcomes) {
                 switch outcome {
                 case .failure(let error):
@@ -144,12 +146,14 @@ public final class FeatureWriterNode: StreamNode {
                 case .success(let shape):
                     let row = Row(id: item.id, metadata: item.metadata, shape: shape, file: Self.relativeFile(for: item.id),
                                   fingerprint: fingerprint)
-                    partial.write(Data((row.json.serialized(pretty: false) + "\n").utf8))
+                    lines += row.json.serialized(pretty: false) + "\n"
                     if rows[item.id] == nil { order.append(item.id) }
                     rows[item.id] = row
                     written += 1
                 }
             }
+            // One append per batch, after its files are complete: a kill loses at most this batch's lines.
+            if !lines.isEmpty { partial.write(Data(lines.utf8)) }
         }
         let manifestPath = (out as NSString).appendingPathComponent(csv ? "manifest.csv" : "manifest.jsonl")
         let ordered = order.sorted().compactMap { rows[$0] }
@@ -162,17 +166,20 @@ public final class FeatureWriterNode: StreamNode {
     }
 
     /// Writes each item's `.npy` (in parallel); the shape written, or the error, per item.
-    func write(_ items: [Item], workers: Int) throws -> [Result<[Int], any Error>] {
+    func write(_ items: [Item], workers: Int, folders: inout Set<String>) throws -> [Result<[Int], any Error>] {
         let spectra = try items.map { try $0.payload(as: SpectrumPayload.self) }
         let destinations = items.map { (out as NSString).appendingPathComponent(Self.relativeFile(for: $0.id)) }
+        // Make each output folder once, before the parallel writes.
+        for folder in Set(destinations.map { ($0 as NSString).deletingLastPathComponent }) where !folders.contains(folder) {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            folders.insert(folder)
+        }
         let outcomes = WriteOutcomes(count: items.count)
         let binsFirst = self.binsFirst
         DispatchQueue.concurrentPerform(iterations: items.count) { index in
             let spectrum = spectra[index]
             let destination = destinations[index]
             do {
-                try FileManager.default.createDirectory(
-                    atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 if binsFirst {
                     try NPYFile.write(values: spectrum.spectrogram.transposed(), shape: [spectrum.bins, spectrum.frames], to: destination)
                     outcomes.set(index, .success([spectrum.bins, spectrum.frames]))

@@ -68,7 +68,8 @@ struct BenchOpsCommand: ParsableCommand {
         if let worst {
             print(String(format: "all convolutions of one training step (weighted by occurrence): ours %.2f s, PyTorch best layout %.2f s, ratio %.2f",
                          ours, torchBest, ours / torchBest))
-            print(String(format: "worst ratio vs PyTorch: %.2f (%@)", worst.1, worst.0))
+            print("worst shape: \(worst.0)")
+            print(String(format: "worst ratio vs PyTorch: %.2f", worst.1))
         }
     }
 }

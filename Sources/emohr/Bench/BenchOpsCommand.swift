@@ -13,12 +13,14 @@ struct BenchOpsCommand: ParsableCommand {
     @Option(help: "Input height (Mel bands).") var height = 128
     @Option(help: "Input width (frames).") var width = 300
     @Option(help: "Timed repetitions per shape (median).") var repetitions = 3
-    @Option(help: "SGEMM ceiling of this machine in GFLOP/s (shared/reference: 72 on 2 threads, 2048³).") var ceiling = 72.0
+    @Option(help: "SGEMM ceiling in GFLOP/s (default: measured now, a 2048³ product as a 1×1 convolution).") var ceiling: Double?
     @Flag(help: "Also time PyTorch on the same shapes.") var compare = false
     @Option(help: "Python interpreter with torch (default: .venv-ref/bin/python).") var python: String?
 
     func run() throws {
         print("emohrnet-s convolution shapes, batch \(batch), input 1×\(height)×\(width), median of \(repetitions)")
+        let ceiling = self.ceiling ?? measureCeiling()
+        print(String(format: "matrix-product ceiling: %.0f GFLOP/s (%@)", ceiling, self.ceiling == nil ? "2048³, measured now" : "given"))
         let rows = runConvolutionBenchmark(batch: batch, height: height, width: width, repetitions: repetitions)
         var theirs: [String: (nchw: Double, channelsLast: Double)] = [:]
         if compare {
@@ -71,5 +73,19 @@ struct BenchOpsCommand: ParsableCommand {
             print("worst shape: \(worst.0)")
             print(String(format: "worst ratio vs PyTorch: %.2f", worst.1))
         }
+    }
+
+    /// GFLOP/s of a 2048 × 2048 × 2048 product, run as a 1×1 convolution (one sgemm), best of 3.
+    func measureCeiling() -> Double {
+        var generator = SeededGenerator(seed: 1)
+        let x = Tensor.randomNormal(shape: [1, 2048, 1, 2048], using: &generator)
+        let w = Tensor.randomNormal(shape: [2048, 2048, 1, 1], using: &generator)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = Date()
+            _ = Kernels.conv2dForward(x, weight: w, bias: nil, stride: 1, padding: 0, dilation: 1, groups: 1)
+            best = min(best, Date().timeIntervalSince(start))
+        }
+        return 2 * pow(2048, 3) / best / 1e9
     }
 }

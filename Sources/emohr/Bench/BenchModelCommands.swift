@@ -97,7 +97,19 @@ struct BenchInferCommand: ParsableCommand {
             best = min(best, step)
         }
         let (tools, _) = ReferenceTools.locate(python: python)
-        if let tools, !tools.has(["onnxruntime"]) { print("ONNX Runtime: not installed") }
+        if let tools, tools.has(["onnxruntime", "onnx"]) {
+            let result = try tools.run(["infer_onnx.py", "--batch", String(batch), "--iters", String(max(steps, 3))])
+            if result.status == 0, let seconds = ReferenceTools.number(before: "s", in: result.output.split(separator: "\n")
+                .filter { $0.hasPrefix("onnxruntime") }.joined()), let mine = ours[128]
+            {
+                print(result.output.split(separator: "\n").last { $0.hasPrefix("onnxruntime") }.map(String.init) ?? "")
+                print(String(format: "ratio vs ONNX Runtime: %.2f (our batch time ÷ ONNX Runtime's, 1×128×300)", mine / seconds))
+            } else {
+                print("ONNX Runtime: failed\n" + result.output.suffix(400))
+            }
+        } else {
+            print("ONNX Runtime: not installed (pip install onnxruntime onnx)")
+        }
         if best.isFinite, let mine = ours[128] {
             print("(our batch time ÷ PyTorch's faster layout, 1×128×300)")
             print(String(format: "ratio vs PyTorch: %.2f", mine / best))

@@ -23,22 +23,23 @@ public final class ProgressReporter: @unchecked Sendable {
     private let start = Date()
 
     /// A reporter; `display` defaults to a status line when standard error is a terminal.
-    public init(display: Display? = nil, eventsPath: String? = nil) throws {
-        self.display = display ?? (isatty(2) != 0 ? .terminal : .lines)
+    public convenience init(display: Display? = nil, eventsPath: String? = nil) throws {
+        var events: FileHandle?
         if let eventsPath {
             guard FileManager.default.createFile(atPath: eventsPath, contents: nil),
                 let handle = FileHandle(forWritingAtPath: eventsPath)
             else { throw ItemError("cannot write the events file \(eventsPath)", code: "unwritable") }
             events = handle
-        } else {
-            events = nil
         }
+        self.init(display: display ?? (isatty(2) != 0 ? .terminal : .lines), events: events)
     }
 
     /// A silent reporter with no events file.
-    public convenience init() {
-        // A silent reporter with no file cannot fail to open.
-        try! self.init(display: .silent, eventsPath: nil)  // swiftlint:disable:this force_try
+    public convenience init() { self.init(display: .silent, events: nil) }
+
+    private init(display: Display, events: FileHandle?) {
+        self.display = display
+        self.events = events
     }
 
     /// Starts a task of `total` items (nil when unknown).

@@ -29,13 +29,14 @@ let package = Package(
     ],
     targets: systemLibraries + [
         .target(name: "EmoJSON", dependencies: ["CJSONC"]),
+        .target(name: "CEmoKernels"),
         .target(name: "EmoCore", dependencies: ["EmoJSON"]),
         .target(
             name: "EmoDSP",
             dependencies: ["CSndFile", "CSampleRate", "CSoxr", "CFFTW", .product(name: "Numerics", package: "swift-numerics")]),
         .target(
             name: "EmoTensor",
-            dependencies: ["COpenBLAS", .product(name: "Numerics", package: "swift-numerics")]),
+            dependencies: ["COpenBLAS", "CEmoKernels", .product(name: "Numerics", package: "swift-numerics")]),
         .target(name: "EmoNN", dependencies: ["EmoTensor", "EmoJSON"]),
         .target(name: "EmoNodes", dependencies: ["EmoCore", "EmoDSP", "EmoNN", "EmoJSON"]),
         .target(name: "EmoPluginKit", dependencies: ["EmoCore", "EmoJSON"]),

@@ -33,21 +33,51 @@ import Testing
               padding: Size2D(height: 1, width: 0), dilation: Size2D(height: 1, width: 2), groups: 1),
     ]
 
-    @Test(arguments: cases)
-    func convolutionMatchesReference(_ c: Case) {
+    /// Shapes for the direct kernels beyond the model's: larger kernels, padding wider than the
+    /// kernel reach, uneven strides, planes narrower than one 16-lane vector, many channels.
+    static let directCases: [Case] = [
+        .init(input: [2, 3, 11, 13], weight: [5, 3, 5, 5], stride: 2, padding: 2, dilation: 1, groups: 1),
+        .init(input: [2, 4, 5, 6], weight: [3, 4, 1, 1], stride: 1, padding: 1, dilation: 1, groups: 1),
+        .init(input: [3, 5, 7, 9], weight: [9, 5, 2, 3], stride: Size2D(height: 3, width: 2),
+              padding: Size2D(height: 0, width: 1), dilation: 1, groups: 1),
+        .init(input: [2, 3, 4, 3], weight: [2, 3, 3, 3], stride: 1, padding: 0, dilation: 1, groups: 1),
+        .init(input: [1, 3, 6, 7], weight: [4, 3, 1, 1], stride: 2, padding: 0, dilation: 1, groups: 1),
+        .init(input: [2, 37, 4, 10], weight: [19, 37, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        .init(input: [2, 16, 16, 38], weight: [16, 16, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
+    ]
+
+    @Test(arguments: cases + directCases, ConvolutionAlgorithm.allCases)
+    func convolutionMatchesReference(_ c: Case, _ algorithm: ConvolutionAlgorithm) {
+        checkConvolution(c, algorithm: algorithm)
+    }
+
+    /// The portable micro-kernels of the direct path (the ones a CPU without AVX-512 runs).
+    /// Switching is process-wide, so this test runs alone; either kernel set computes the same sums.
+    @Test func portableDirectConvolutionMatchesReference() {
+        Kernels.usePortableDirectConvolution(true)
+        defer { Kernels.usePortableDirectConvolution(false) }
+        for c in Self.directCases + Array(Self.cases.prefix(4)) { checkConvolution(c, algorithm: .direct) }
+    }
+
+    func checkConvolution(_ c: Case, algorithm: ConvolutionAlgorithm, sourceLocation: SourceLocation = #_sourceLocation) {
         let x = randomTensor(c.input, seed: 1), w = randomTensor(c.weight, seed: 2), b = randomTensor([c.weight[0]], seed: 3)
-        let fast = Kernels.conv2dForward(x, weight: w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
+        let fast = Kernels.conv2dForward(
+            x, weight: w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups,
+            algorithm: algorithm)
         let slow = ReferenceKernels.conv2d(x, weight: w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
-        #expect(fast.shape == slow.shape)
-        #expect(relativeError(fast, slow) <= 1e-5)
+        #expect(fast.shape == slow.shape, sourceLocation: sourceLocation)
+        #expect(relativeError(fast, slow) <= 1e-5, "forward \(c.testDescription) \(algorithm)", sourceLocation: sourceLocation)
         let dy = randomTensor(slow.shape, seed: 4)
         let fastGradients = Kernels.conv2dBackward(
-            outputGradient: dy, input: x, weight: w, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
+            outputGradient: dy, input: x, weight: w, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups,
+            algorithm: algorithm)
         let slowGradients = ReferenceKernels.conv2dBackward(
             outputGradient: dy, input: x, weight: w, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
-        #expect(relativeError(fastGradients.input!, slowGradients.input) <= 1e-5)
-        #expect(relativeError(fastGradients.weight!, slowGradients.weight) <= 1e-5)
-        #expect(relativeError(fastGradients.bias!, slowGradients.bias) <= 1e-5)
+        #expect(relativeError(fastGradients.input!, slowGradients.input) <= 1e-5,
+                "input gradient \(c.testDescription) \(algorithm)", sourceLocation: sourceLocation)
+        #expect(relativeError(fastGradients.weight!, slowGradients.weight) <= 1e-5,
+                "weight gradient \(c.testDescription) \(algorithm)", sourceLocation: sourceLocation)
+        #expect(relativeError(fastGradients.bias!, slowGradients.bias) <= 1e-5, sourceLocation: sourceLocation)
     }
 
     @Test(arguments: [true, false])

@@ -173,7 +173,8 @@ public func runConvolutionBenchmark(batch: Int, height: Int, width: Int, repetit
     return rows
 }
 
-private func median(_ values: [Double]) -> Double {
+/// The median of a non-empty list.
+func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }

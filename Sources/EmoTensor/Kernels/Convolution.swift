@@ -278,11 +278,14 @@ extension Kernels {
     /// convolution skips im2col when a block is one image.
     public static func conv2dForward(
         _ x: Tensor, weight: Tensor, bias: Tensor?, stride: Size2D = 1, padding: Size2D = 0,
-        dilation: Size2D = 1, groups: Int = 1
+        dilation: Size2D = 1, groups: Int = 1, algorithm: ConvolutionAlgorithm = .configured
     ) -> Tensor {
         let g = ConvolutionGeometry(
             input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
         if let bias { precondition(bias.shape == [g.outputChannels], "conv2d: bias \(bias.shape) ≠ [\(g.outputChannels)]") }
+        if DirectConvolution.chosen(for: g, algorithm: algorithm) {
+            return DirectConvolution.forward(x, weight: weight, bias: bias, geometry: g)
+        }
         let plane = g.outputPlane, outC = g.outputChannels
         let rowsPerGroup = outC / g.groups, kg = g.groupRows
         let split = ImageSplit(geometry: g)
@@ -401,12 +404,19 @@ extension Kernels {
     public static func conv2dBackward(
         outputGradient dy: Tensor, input x: Tensor, weight: Tensor, stride: Size2D = 1, padding: Size2D = 0,
         dilation: Size2D = 1, groups: Int = 1,
-        computeInput: Bool = true, computeWeight: Bool = true, computeBias: Bool = true
+        computeInput: Bool = true, computeWeight: Bool = true, computeBias: Bool = true,
+        algorithm: ConvolutionAlgorithm = .configured
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         let g = ConvolutionGeometry(
             input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
         precondition(dy.shape == [g.batch, g.outputChannels, g.outputHeight, g.outputWidth],
                      "conv2d backward: gradient shape \(dy.shape) ≠ output shape")
+        if DirectConvolution.chosen(for: g, algorithm: algorithm) {
+            let (dx, dw) = DirectConvolution.backward(
+                outputGradient: dy, input: x, weight: weight, geometry: g, computeInput: computeInput,
+                computeWeight: computeWeight)
+            return (dx, dw, computeBias ? channelSums(dy) : nil)
+        }
         let plane = g.outputPlane, outC = g.outputChannels
         let rowsPerGroup = outC / g.groups, kg = g.groupRows
         let split = ImageSplit(geometry: g)

@@ -17,8 +17,12 @@ struct BenchOpsCommand: ParsableCommand {
     @Flag(help: "Also time PyTorch on the same shapes.") var compare = false
     @Option(help: "Python interpreter with torch (default: .venv-ref/bin/python).") var python: String?
 
+    @Flag(help: "Instead, time im2col + sgemm against the direct kernels per shape (forward, input and weight gradients).")
+    var algorithms = false
+
     func run() throws {
         print("emohrnet-s convolution shapes, batch \(batch), input 1×\(height)×\(width), median of \(repetitions)")
+        if algorithms { return printAlgorithmComparison() }
         let ceiling = self.ceiling ?? measureCeiling()
         print(String(format: "matrix-product ceiling: %.0f GFLOP/s (%@)", ceiling, self.ceiling == nil ? "2048³, measured now" : "given"))
         let rows = runConvolutionBenchmark(batch: batch, height: height, width: width, repetitions: repetitions)
@@ -73,6 +77,31 @@ struct BenchOpsCommand: ParsableCommand {
             print("worst shape: \(worst.0)")
             print(String(format: "worst ratio vs PyTorch: %.2f", worst.1))
         }
+    }
+
+    /// One line per shape: fwd / dx / dw in ms for im2col and direct, and what `automatic` picks.
+    func printAlgorithmComparison() {
+        print("direct kernels: " + (Kernels.directConvolutionAccelerated ? "AVX-512" : "portable C (automatic uses im2col)"))
+        let rows = compareConvolutionAlgorithms(batch: batch, height: height, width: width, repetitions: repetitions)
+        print("shape".padding(toLength: 34, withPad: " ", startingAt: 0)
+              + "   im2col fwd/dx/dw ms       direct fwd/dx/dw ms   direct÷im2col  automatic")
+        var chosen = 0.0, im2col = 0.0, direct = 0.0
+        for row in rows {
+            let s = row.shape
+            let label = "\(s.name) \(s.inputChannels)→\(s.outputChannels) k\(s.kernelSize)s\(s.stride) \(s.inputHeight)×\(s.inputWidth)"
+            let a = row.im2col, d = row.direct
+            print(label.padding(toLength: 34, withPad: " ", startingAt: 0) + String(
+                format: " %7.1f %7.1f %7.1f   %7.1f %7.1f %7.1f   %5.2f  %@",
+                1000 * a.forwardSeconds, 1000 * a.inputGradientSeconds, 1000 * a.weightGradientSeconds,
+                1000 * d.forwardSeconds, 1000 * d.inputGradientSeconds, 1000 * d.weightGradientSeconds,
+                d.totalSeconds / a.totalSeconds, row.automaticIsDirect ? "direct" : "im2col"))
+            let weight = Double(s.occurrences)
+            im2col += weight * a.totalSeconds
+            direct += weight * d.totalSeconds
+            chosen += weight * (row.automaticIsDirect ? d.totalSeconds : a.totalSeconds)
+        }
+        print(String(format: "one training step's convolutions: im2col %.2f s, direct %.2f s, automatic %.2f s",
+                     im2col, direct, chosen))
     }
 
     /// GFLOP/s of a 2048 × 2048 × 2048 product, run as a 1×1 convolution (one sgemm), best of 3.

@@ -1,0 +1,105 @@
+#ifndef EMO_CONVOLUTION_LAYOUT_H
+#define EMO_CONVOLUTION_LAYOUT_H
+// The grids and scratch layouts shared by both builds of the direct-convolution drivers.
+
+#include <stddef.h>
+#include "CEmoKernels.h"
+
+static inline int emo_is_pointwise(const emo_conv_shape *s) {
+    return s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
+}
+
+/// The forward grid: phase planes of Hph × Wph per (channel, row phase, column phase); output
+/// pixel (oh, ow) sits at oh·Wph + ow, and tap (ki, kj) reads phase (ki mod sh, kj mod sw) at
+/// offset (ki / sh)·Wph + kj / sw from it. Columns ow ≥ Wo of the grid are discarded.
+typedef struct {
+    int ho, wo;
+    int wph, hph;
+    ptrdiff_t plane;     // Hph · Wph
+    ptrdiff_t channel;   // sh · sw · plane
+    ptrdiff_t q;         // Ho · Wph
+    int k;               // cin · kh · kw
+} emo_forward_grid;
+
+static inline emo_forward_grid emo_make_forward_grid(const emo_conv_shape *s) {
+    emo_forward_grid g;
+    g.ho = emo_conv_output_height(s);
+    g.wo = emo_conv_output_width(s);
+    g.wph = g.wo + (s->kw - 1) / s->sw;
+    g.hph = g.ho + (s->kh - 1) / s->sh + 1;
+    g.plane = (ptrdiff_t)g.hph * g.wph;
+    g.channel = (ptrdiff_t)s->sh * s->sw * g.plane;
+    g.q = (ptrdiff_t)g.ho * g.wph;
+    g.k = s->cin * s->kh * s->kw;
+    return g;
+}
+
+/// The input-gradient grid: the padded input split into sh × sw phases of Hd × Wd, computed on
+/// rows of Wg = Wd + B pixels from a zero-margined grid of dy (A rows above, B columns left).
+typedef struct {
+    int ho, wo;
+    int hd, wd, a, b, wg, hg;
+    ptrdiff_t q;         // Hd · Wg
+    ptrdiff_t grid;      // Hg · Wg
+    int max_taps;        // taps of phase (0, 0)
+} emo_data_grid;
+
+static inline emo_data_grid emo_make_data_grid(const emo_conv_shape *s) {
+    emo_data_grid g;
+    g.ho = emo_conv_output_height(s);
+    g.wo = emo_conv_output_width(s);
+    g.hd = (s->height + 2 * s->ph + s->sh - 1) / s->sh;
+    g.wd = (s->width + 2 * s->pw + s->sw - 1) / s->sw;
+    g.a = (s->kh - 1) / s->sh;
+    g.b = (s->kw - 1) / s->sw;
+    g.wg = g.wd + g.b;
+    g.hg = g.hd + g.a + 1;
+    g.q = (ptrdiff_t)g.hd * g.wg;
+    g.grid = (ptrdiff_t)g.hg * g.wg;
+    g.max_taps = (g.a + 1) * (g.b + 1);
+    return g;
+}
+
+/// Taps of kernel rows (or columns) in phase p: p, p + s, … below k.
+static inline int emo_phase_taps(int k, int s, int p) { return p < k ? (k - 1 - p) / s + 1 : 0; }
+
+/// Output channels rounded up to whole 16-float vectors: the row length of the transposed
+/// weight-gradient accumulator and of the transposed dy.
+static inline int emo_padded_cout(const emo_conv_shape *s) { return (s->cout + 15) / 16 * 16; }
+
+/// Rows of the transposed weight-gradient accumulator: cin·kh·kw rounded up to a multiple of every tile height (8 and 12).
+static inline int emo_padded_k(const emo_conv_shape *s) { return (s->cin * s->kh * s->kw + 23) / 24 * 24; }
+
+static inline size_t emo_aligned_floats(ptrdiff_t count) { return ((size_t)count * sizeof(float) + 63) & ~(size_t)63; }
+static inline size_t emo_aligned_pointers(ptrdiff_t count) { return ((size_t)count * sizeof(void *) + 63) & ~(size_t)63; }
+
+/// Cuts the next `bytes` (rounded up to 64) off the scratch cursor.
+static inline void *emo_take(char **cursor, size_t bytes) {
+    void *start = *cursor;
+    *cursor += (bytes + 63) & ~(size_t)63;
+    return start;
+}
+
+static inline size_t emo_forward_scratch(const emo_conv_shape *s) {
+    const emo_forward_grid g = emo_make_forward_grid(s);
+    if (emo_is_pointwise(s)) return emo_aligned_pointers(g.k) + 64;
+    return emo_aligned_floats(s->cin * g.channel) + emo_aligned_floats(s->cout * g.q) + emo_aligned_pointers(g.k) + 64;
+}
+
+static inline size_t emo_data_scratch(const emo_conv_shape *s) {
+    const emo_data_grid g = emo_make_data_grid(s);
+    if (emo_is_pointwise(s)) return emo_aligned_pointers(s->cout) + 64;
+    return emo_aligned_floats(s->cout * g.grid) + emo_aligned_floats(s->cin * g.q) +
+           emo_aligned_pointers((ptrdiff_t)s->cout * g.max_taps) + 64;
+}
+
+static inline size_t emo_weight_scratch(const emo_conv_shape *s) {
+    const emo_forward_grid g = emo_make_forward_grid(s);
+    const ptrdiff_t q = emo_is_pointwise(s) ? (ptrdiff_t)s->height * s->width : g.q;
+    const size_t common = emo_aligned_floats(q * emo_padded_cout(s)) + emo_aligned_floats(q) +
+                          emo_aligned_pointers(emo_padded_k(s)) + 64;
+    if (emo_is_pointwise(s)) return common;
+    return common + emo_aligned_floats(s->cin * g.channel);
+}
+
+#endif

@@ -1,0 +1,121 @@
+// The public entry points: layouts of the prepared weights, scratch sizes, and the choice between
+// the AVX-512 and the portable build of the drivers.
+#include "CEmoKernels.h"
+#include "ConvolutionLayout.h"
+
+#include <stdint.h>
+#include <string.h>
+
+void emo_conv_forward_image_portable(const emo_conv_shape *, const float *, const float *, const float *, float *, void *);
+void emo_conv_backward_data_image_portable(const emo_conv_shape *, const float *, const float *, float *, void *);
+void emo_conv_backward_weight_image_portable(const emo_conv_shape *, const float *, const float *, float *, void *);
+#if defined(__x86_64__)
+void emo_conv_forward_image_avx512(const emo_conv_shape *, const float *, const float *, const float *, float *, void *);
+void emo_conv_backward_data_image_avx512(const emo_conv_shape *, const float *, const float *, float *, void *);
+void emo_conv_backward_weight_image_avx512(const emo_conv_shape *, const float *, const float *, float *, void *);
+#endif
+
+// MARK: kernel selection
+
+static int portable_forced = 0;
+
+static int cpu_has_avx512(void) {
+#if defined(__x86_64__)
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+int emo_direct_conv_accelerated(void) { return !portable_forced && cpu_has_avx512(); }
+
+void emo_direct_conv_force_portable(int portable) { portable_forced = portable != 0; }
+
+// MARK: geometry and layouts
+
+int emo_conv_output_height(const emo_conv_shape *s) { return (s->height + 2 * s->ph - s->kh) / s->sh + 1; }
+int emo_conv_output_width(const emo_conv_shape *s) { return (s->width + 2 * s->pw - s->kw) / s->sw + 1; }
+
+size_t emo_conv_forward_weights_count(const emo_conv_shape *s) { return (size_t)s->cin * s->kh * s->kw * s->cout; }
+
+void emo_conv_prepare_forward_weights(const emo_conv_shape *s, const float *weight, float *out) {
+    const int k = s->cin * s->kh * s->kw;
+    for (int co = 0; co < s->cout; co++)
+        for (int j = 0; j < k; j++) out[(ptrdiff_t)j * s->cout + co] = weight[(ptrdiff_t)co * k + j];
+}
+
+size_t emo_conv_data_weights_count(const emo_conv_shape *s) { return (size_t)s->cout * s->cin * s->kh * s->kw; }
+
+void emo_conv_prepare_data_weights(const emo_conv_shape *s, const float *weight, float *out) {
+    // Per phase (rp, cp), rows k' = co · T + (a · nb + b) for the taps ki = rp + sh·a,
+    // kj = cp + sw·b, columns ci.
+    for (int rp = 0; rp < s->sh; rp++) {
+        for (int cp = 0; cp < s->sw; cp++) {
+            const int na = emo_phase_taps(s->kh, s->sh, rp), nb = emo_phase_taps(s->kw, s->sw, cp);
+            const int taps = na * nb;
+            for (int co = 0; co < s->cout; co++)
+                for (int a = 0; a < na; a++)
+                    for (int b = 0; b < nb; b++) {
+                        const int ki = rp + s->sh * a, kj = cp + s->sw * b;
+                        float *row = out + ((ptrdiff_t)co * taps + a * nb + b) * s->cin;
+                        for (int ci = 0; ci < s->cin; ci++)
+                            row[ci] = weight[(((ptrdiff_t)co * s->cin + ci) * s->kh + ki) * s->kw + kj];
+                    }
+            out += (ptrdiff_t)s->cout * taps * s->cin;
+        }
+    }
+}
+
+size_t emo_conv_weight_accumulator_count(const emo_conv_shape *s) {
+    return (size_t)emo_padded_k(s) * (size_t)emo_padded_cout(s);
+}
+
+void emo_conv_finish_weight_gradient(const emo_conv_shape *s, const float *accumulator, float *dw) {
+    const int k = s->cin * s->kh * s->kw, n = emo_padded_cout(s);
+    for (int co = 0; co < s->cout; co++)
+        for (int j = 0; j < k; j++) dw[(ptrdiff_t)co * k + j] = accumulator[(ptrdiff_t)j * n + co];
+}
+
+size_t emo_conv_forward_scratch_bytes(const emo_conv_shape *s) { return emo_forward_scratch(s); }
+size_t emo_conv_backward_data_scratch_bytes(const emo_conv_shape *s) { return emo_data_scratch(s); }
+size_t emo_conv_backward_weight_scratch_bytes(const emo_conv_shape *s) { return emo_weight_scratch(s); }
+
+// MARK: dispatch
+
+void emo_conv_forward_image(const emo_conv_shape *s, const float *x, const float *forward_weights, const float *bias,
+                            float *y, void *scratch) {
+#if defined(__x86_64__)
+    if (emo_direct_conv_accelerated()) {
+        emo_conv_forward_image_avx512(s, x, forward_weights, bias, y, scratch);
+        return;
+    }
+#endif
+    emo_conv_forward_image_portable(s, x, forward_weights, bias, y, scratch);
+}
+
+void emo_conv_backward_data_image(const emo_conv_shape *s, const float *dy, const float *data_weights, float *dx,
+                                  void *scratch) {
+#if defined(__x86_64__)
+    if (emo_direct_conv_accelerated()) {
+        emo_conv_backward_data_image_avx512(s, dy, data_weights, dx, scratch);
+        return;
+    }
+#endif
+    emo_conv_backward_data_image_portable(s, dy, data_weights, dx, scratch);
+}
+
+void emo_conv_backward_weight_image(const emo_conv_shape *s, const float *x, const float *dy, float *accumulator,
+                                    void *scratch) {
+#if defined(__x86_64__)
+    if (emo_direct_conv_accelerated()) {
+        emo_conv_backward_weight_image_avx512(s, x, dy, accumulator, scratch);
+        return;
+    }
+#endif
+    emo_conv_backward_weight_image_portable(s, x, dy, accumulator, scratch);
+}

@@ -1,0 +1,9 @@
+// The direct-convolution drivers with every function built for AVX-512 (chosen at run time).
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#define FN(name) name##_avx512
+#define IGEMM emo_igemm_avx512
+#define OUTER emo_outer_avx512
+#include "DirectConvolutionBody.h"
+#pragma clang attribute pop
+#endif

@@ -1,0 +1,198 @@
+// The direct-convolution drivers, compiled twice: DirectConvolutionPortable.c (any x86-64 or
+// other CPU) and DirectConvolutionAVX512.c (every function built for AVX-512, so the copies and
+// scatters around the micro-kernels vectorise too). Each includer defines
+//   FN(name)   the suffixed function name
+//   IGEMM      the indirect-product micro-kernel (emo_igemm_fn)
+//   OUTER      the weight-gradient micro-kernel (emo_outer_fn)
+// The layouts are in ConvolutionLayout.h; the method in include/CEmoKernels.h.
+
+#include <string.h>
+#include "ConvolutionLayout.h"
+#include "MicroKernels.h"
+
+static void FN(fill_phase_planes)(const emo_conv_shape *s, const emo_forward_grid *g, const float *x, float *planes) {
+    for (int rp = 0; rp < s->sh; rp++) {
+        for (int cp = 0; cp < s->sw; cp++) {
+            // The columns C whose input column C·sw + cp − pw lies inside the image.
+            int low = 0;
+            while (low < g->wph && low * s->sw + cp - s->pw < 0) low++;
+            int high = low;
+            while (high < g->wph && high * s->sw + cp - s->pw < s->width) high++;
+            for (int c = 0; c < s->cin; c++) {
+                const float *image = x + (ptrdiff_t)c * s->height * s->width;
+                float *plane = planes + c * g->channel + (rp * s->sw + cp) * g->plane;
+                for (int r = 0; r < g->hph; r++) {
+                    float *row = plane + (ptrdiff_t)r * g->wph;
+                    const int ih = r * s->sh + rp - s->ph;
+                    if (ih < 0 || ih >= s->height) {
+                        memset(row, 0, sizeof(float) * (size_t)g->wph);
+                        continue;
+                    }
+                    const float *source = image + (ptrdiff_t)ih * s->width + (cp - s->pw);
+                    for (int col = 0; col < low; col++) row[col] = 0;
+                    if (s->sw == 1) {
+                        memcpy(row + low, source + low, sizeof(float) * (size_t)(high - low));
+                    } else if (s->sw == 2) {
+                        for (int col = low; col < high; col++) row[col] = source[2 * col];
+                    } else {
+                        for (int col = low; col < high; col++) row[col] = source[col * s->sw];
+                    }
+                    for (int col = high; col < g->wph; col++) row[col] = 0;
+                }
+            }
+        }
+    }
+}
+
+static void FN(forward_rows)(const emo_conv_shape *s, const emo_forward_grid *g, const float *planes, const float **rows) {
+    for (int c = 0; c < s->cin; c++)
+        for (int ki = 0; ki < s->kh; ki++)
+            for (int kj = 0; kj < s->kw; kj++)
+                *rows++ = planes + c * g->channel + ((ki % s->sh) * s->sw + kj % s->sw) * g->plane +
+                          (ki / s->sh) * g->wph + kj / s->sw;
+}
+
+void FN(emo_conv_forward_image)(const emo_conv_shape *s, const float *x, const float *forward_weights,
+                                const float *bias, float *y, void *scratch) {
+    const emo_forward_grid g = emo_make_forward_grid(s);
+    char *cursor = scratch;
+    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
+    if (emo_is_pointwise(s)) {
+        const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
+        for (int c = 0; c < s->cin; c++) rows[c] = x + (ptrdiff_t)c * s->height * s->width;
+        IGEMM(s->cout, (int)g.q, g.k, rows, forward_weights, s->cout, y, g.q);
+    } else {
+        float *planes = emo_take(&cursor, emo_aligned_floats(s->cin * g.channel));
+        const int direct = g.wph == g.wo;
+        float *grid = direct ? y : emo_take(&cursor, emo_aligned_floats(s->cout * g.q));
+        const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
+        FN(fill_phase_planes)(s, &g, x, planes);
+        FN(forward_rows)(s, &g, planes, rows);
+        IGEMM(s->cout, (int)g.q, g.k, rows, forward_weights, s->cout, grid, g.q);
+        if (!direct) {
+            for (int co = 0; co < s->cout; co++) {
+                const float *source = grid + co * g.q;
+                float *target = y + co * plane_out;
+                for (int oh = 0; oh < g.ho; oh++)
+                    memcpy(target + (ptrdiff_t)oh * g.wo, source + (ptrdiff_t)oh * g.wph, sizeof(float) * (size_t)g.wo);
+            }
+        }
+    }
+    if (bias) {
+        for (int co = 0; co < s->cout; co++) {
+            float *target = y + co * plane_out;
+            const float b = bias[co];
+            for (ptrdiff_t i = 0; i < plane_out; i++) target[i] += b;
+        }
+    }
+}
+
+void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, const float *data_weights, float *dx,
+                                      void *scratch) {
+    const emo_data_grid g = emo_make_data_grid(s);
+    char *cursor = scratch;
+    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo, plane_in = (ptrdiff_t)s->height * s->width;
+    if (emo_is_pointwise(s)) {
+        const float **rows = emo_take(&cursor, emo_aligned_pointers(s->cout));
+        for (int co = 0; co < s->cout; co++) rows[co] = dy + co * plane_out;
+        IGEMM(s->cin, (int)plane_in, s->cout, rows, data_weights, s->cin, dx, plane_in);
+        return;
+    }
+    float *dygrid = emo_take(&cursor, emo_aligned_floats(s->cout * g.grid));
+    float *grid = emo_take(&cursor, emo_aligned_floats(s->cin * g.q));
+    const float **rows = emo_take(&cursor, emo_aligned_pointers((ptrdiff_t)s->cout * g.max_taps));
+    for (int co = 0; co < s->cout; co++) {
+        float *target = dygrid + co * g.grid;
+        const float *source = dy + co * plane_out;
+        memset(target, 0, sizeof(float) * (size_t)(g.a * g.wg + g.b));
+        for (int oh = 0; oh < g.ho; oh++) {
+            float *row = target + (ptrdiff_t)(oh + g.a) * g.wg + g.b;
+            memcpy(row, source + (ptrdiff_t)oh * g.wo, sizeof(float) * (size_t)g.wo);
+            // zeros up to the next row's data (B columns of left margin included)
+            memset(row + g.wo, 0, sizeof(float) * (size_t)(g.wg - g.wo));
+        }
+        const ptrdiff_t used = (ptrdiff_t)(g.ho + g.a) * g.wg + g.b;
+        memset(target + used, 0, sizeof(float) * (size_t)(g.grid - used));
+    }
+    const float *weights = data_weights;
+    for (int rp = 0; rp < s->sh; rp++) {
+        // Rows r of this phase inside the image: ih = r·sh + rp − ph ∈ [0, H).
+        int rlow = 0;
+        while (rlow < g.hd && rlow * s->sh + rp - s->ph < 0) rlow++;
+        int rhigh = rlow;
+        while (rhigh < g.hd && rhigh * s->sh + rp - s->ph < s->height) rhigh++;
+        for (int cp = 0; cp < s->sw; cp++) {
+            int clow = 0;
+            while (clow < g.wd && clow * s->sw + cp - s->pw < 0) clow++;
+            int chigh = clow;
+            while (chigh < g.wd && chigh * s->sw + cp - s->pw < s->width) chigh++;
+            const int na = emo_phase_taps(s->kh, s->sh, rp), nb = emo_phase_taps(s->kw, s->sw, cp);
+            const int taps = na * nb;
+            if (taps > 0) {
+                for (int co = 0; co < s->cout; co++)
+                    for (int a = 0; a < na; a++)
+                        for (int b = 0; b < nb; b++)
+                            rows[co * taps + a * nb + b] =
+                                dygrid + co * g.grid + (ptrdiff_t)(g.a - a + rlow) * g.wg + (g.b - b);
+                // Only the grid rows that hold pixels of the image (not its padding).
+                IGEMM(s->cin, (rhigh - rlow) * g.wg, s->cout * taps, rows, weights, s->cin, grid + (ptrdiff_t)rlow * g.wg,
+                      g.q);
+                weights += (ptrdiff_t)s->cout * taps * s->cin;
+            }
+            // Scatter the phase's pixels that fall inside the image.
+            for (int ci = 0; ci < s->cin; ci++) {
+                const float *source = grid + ci * g.q;
+                for (int r = rlow; r < rhigh; r++) {
+                    float *target = dx + ci * plane_in + (ptrdiff_t)(r * s->sh + rp - s->ph) * s->width + (cp - s->pw);
+                    const float *line = source + (ptrdiff_t)r * g.wg;
+                    if (taps == 0) {
+                        for (int c = clow; c < chigh; c++) target[c * s->sw] = 0;
+                    } else if (s->sw == 1) {
+                        memcpy(target + clow, line + clow, sizeof(float) * (size_t)(chigh - clow));
+                    } else if (s->sw == 2) {
+                        for (int c = clow; c < chigh; c++) target[2 * c] = line[c];
+                    } else {
+                        for (int c = clow; c < chigh; c++) target[c * s->sw] = line[c];
+                    }
+                }
+            }
+        }
+    }
+}
+
+void FN(emo_conv_backward_weight_image)(const emo_conv_shape *s, const float *x, const float *dy,
+                                        float *weight_accumulator, void *scratch) {
+    const emo_forward_grid g = emo_make_forward_grid(s);
+    const int pointwise = emo_is_pointwise(s);
+    const ptrdiff_t q = pointwise ? (ptrdiff_t)s->height * s->width : g.q;
+    const int n = emo_padded_cout(s), kpad = emo_padded_k(s);
+    char *cursor = scratch;
+    float *dyt = emo_take(&cursor, emo_aligned_floats(q * n));
+    float *zeros = emo_take(&cursor, emo_aligned_floats(q));
+    const float **rows = emo_take(&cursor, emo_aligned_pointers(kpad));
+    memset(zeros, 0, sizeof(float) * (size_t)q);
+    for (int k = g.k; k < kpad; k++) rows[k] = zeros;
+    if (pointwise) {
+        for (int c = 0; c < s->cin; c++) rows[c] = x + (ptrdiff_t)c * q;
+    } else {
+        float *planes = emo_take(&cursor, emo_aligned_floats(s->cin * g.channel));
+        FN(fill_phase_planes)(s, &g, x, planes);
+        FN(forward_rows)(s, &g, planes, rows);
+    }
+    // dyᵀ on the forward grid: [q][n], zero in the discarded grid columns and padded channels.
+    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
+    const int wgrid = pointwise ? s->width : g.wph;
+    for (int oh = 0; oh < g.ho; oh++) {
+        for (int ow = 0; ow < wgrid; ow++) {
+            float *target = dyt + ((ptrdiff_t)oh * wgrid + ow) * n;
+            if (ow >= g.wo) {
+                memset(target, 0, sizeof(float) * (size_t)n);
+                continue;
+            }
+            const float *source = dy + (ptrdiff_t)oh * g.wo + ow;
+            for (int co = 0; co < s->cout; co++) target[co] = source[co * plane_out];
+            for (int co = s->cout; co < n; co++) target[co] = 0;
+        }
+    }
+    OUTER(kpad, n, (int)q, rows, dyt, weight_accumulator);
+}

@@ -1,0 +1,78 @@
+#ifndef CEMOKERNELS_H
+#define CEMOKERNELS_H
+
+/// Direct (im2col-free) 2-D convolution kernels for EmoTensor.
+///
+/// The input of one image is rearranged into zero-padded "phase planes" (for stride s, the s×s
+/// sub-grids of the padded image), so that every kernel tap of every output pixel is a fixed
+/// offset from the pixel's index on a flat output grid. A convolution then is an "indirect"
+/// matrix product whose right-hand rows are pointers into those planes: no im2col matrix is
+/// written, and small images are processed whole in cache. The gradient with respect to the input
+/// is the same product on a padded grid of the output gradient, one phase at a time; the gradient
+/// with respect to the weight is a set of dot products between output-gradient rows and the same
+/// shifted input rows.
+///
+/// Only groups = 1 and dilation = 1 are covered; EmoTensor falls back to im2col + sgemm otherwise.
+/// Weights use PyTorch's layout [cout][cin][kh][kw]; images are [C][H][W] float32.
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The sizes of a convolution of one image (groups 1, dilation 1, zero padding).
+typedef struct emo_conv_shape {
+    int cin, height, width;  ///< input channels and plane
+    int cout;                ///< output channels
+    int kh, kw;              ///< kernel size
+    int sh, sw;              ///< stride
+    int ph, pw;              ///< padding
+} emo_conv_shape;
+
+/// ⌊(H + 2·ph − kh) / sh⌋ + 1
+int emo_conv_output_height(const emo_conv_shape *shape);
+/// ⌊(W + 2·pw − kw) / sw⌋ + 1
+int emo_conv_output_width(const emo_conv_shape *shape);
+
+/// 1 when the AVX-512 micro-kernels are in use on this CPU, 0 when the portable ones are.
+int emo_direct_conv_accelerated(void);
+/// Forces the portable micro-kernels (1) or restores the best available (0). For tests.
+void emo_direct_conv_force_portable(int portable);
+
+/// Floats of the forward weight layout: cin·kh·kw·cout.
+size_t emo_conv_forward_weights_count(const emo_conv_shape *shape);
+/// PyTorch weight [cout][cin·kh·kw] → the forward layout [cin·kh·kw][cout].
+void emo_conv_prepare_forward_weights(const emo_conv_shape *shape, const float *weight, float *out);
+/// Bytes of scratch `emo_conv_forward_image` needs (one buffer per concurrent caller).
+size_t emo_conv_forward_scratch_bytes(const emo_conv_shape *shape);
+/// y [cout][Ho][Wo] = conv(x [cin][H][W]) + bias (bias may be NULL).
+void emo_conv_forward_image(const emo_conv_shape *shape, const float *x, const float *forward_weights,
+                            const float *bias, float *y, void *scratch);
+
+/// Floats of the input-gradient weight layout: cout·cin·kh·kw.
+size_t emo_conv_data_weights_count(const emo_conv_shape *shape);
+/// PyTorch weight → the input-gradient layout (per phase: [cout·taps][cin]).
+void emo_conv_prepare_data_weights(const emo_conv_shape *shape, const float *weight, float *out);
+/// Bytes of scratch `emo_conv_backward_data_image` needs.
+size_t emo_conv_backward_data_scratch_bytes(const emo_conv_shape *shape);
+/// dx [cin][H][W] = the gradient of the convolution with respect to x, given dy [cout][Ho][Wo].
+void emo_conv_backward_data_image(const emo_conv_shape *shape, const float *dy, const float *data_weights,
+                                  float *dx, void *scratch);
+
+/// Floats of the weight-gradient accumulator: cin·kh·kw rounded up to 24, times cout rounded up
+/// to 16 (the gradient transposed, [k][cout]). Zero it before the first image.
+size_t emo_conv_weight_accumulator_count(const emo_conv_shape *shape);
+/// Bytes of scratch `emo_conv_backward_weight_image` needs.
+size_t emo_conv_backward_weight_scratch_bytes(const emo_conv_shape *shape);
+/// accumulator += the weight gradient of one image (x, dy), in the accumulator layout.
+void emo_conv_backward_weight_image(const emo_conv_shape *shape, const float *x, const float *dy, float *accumulator,
+                                    void *scratch);
+/// dw [cout][cin·kh·kw] = the gradient held in an accumulator.
+void emo_conv_finish_weight_gradient(const emo_conv_shape *shape, const float *accumulator, float *dw);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

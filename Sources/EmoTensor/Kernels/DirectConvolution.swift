@@ -1,0 +1,204 @@
+import CEmoKernels
+import Dispatch
+import Foundation
+
+/// Which algorithm a 2-D convolution uses.
+public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+    /// The direct kernels where they are measured to be faster (see `DirectConvolution.isPreferred`),
+    /// im2col + sgemm elsewhere.
+    case automatic
+    /// im2col + `cblas_sgemm` (any groups and dilation).
+    case im2col
+    /// The direct (im2col-free, indirect-product) kernels of `CEmoKernels`; groups 1, dilation 1
+    /// only — other convolutions still use im2col.
+    case direct
+
+    /// The process-wide choice: `EMOTENSOR_CONVOLUTION=im2col|direct|automatic` (default automatic).
+    /// For experiments and benchmarks; read once.
+    public static let configured: ConvolutionAlgorithm = {
+        guard let text = ProcessInfo.processInfo.environment["EMOTENSOR_CONVOLUTION"] else { return .automatic }
+        guard let value = ConvolutionAlgorithm(rawValue: text) else {
+            fatalError("EMOTENSOR_CONVOLUTION=\(text): expected one of \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }()
+}
+
+/// The direct convolution kernels (`CEmoKernels`): the input of each image is rearranged into
+/// zero-padded phase planes and the convolution runs as an indirect matrix product over pointers
+/// into them, one image per core at a time (no im2col matrix, small images stay in cache).
+/// The input gradient is the same product on a padded grid of dy, phase by phase; the weight
+/// gradient is a block of dot products. AVX-512 micro-kernels where the CPU has them.
+enum DirectConvolution {
+    /// True when the AVX-512 micro-kernels run on this CPU (the portable ones are correct but slow,
+    /// so `automatic` uses im2col without them).
+    static var isAccelerated: Bool { emo_direct_conv_accelerated() != 0 }
+
+    /// The convolutions the direct kernels can compute.
+    static func supports(_ g: ConvolutionGeometry) -> Bool {
+        g.groups == 1 && g.dilation == Size2D(1)
+    }
+
+    /// Whether `algorithm` sends `g` to the direct kernels.
+    static func chosen(for g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) -> Bool {
+        guard supports(g) else { return false }
+        switch algorithm {
+        case .im2col: return false
+        case .direct: return true
+        case .automatic: return isAccelerated && isPreferred(g)
+        }
+    }
+
+    /// Where the direct kernels beat im2col + sgemm (measured with `emohr bench ops` on the
+    /// emohrnet-s shapes; see docs/performance.md).
+    static func isPreferred(_ g: ConvolutionGeometry) -> Bool {
+        g.inputChannels > 1
+    }
+
+    static func shape(_ g: ConvolutionGeometry) -> emo_conv_shape {
+        emo_conv_shape(
+            cin: Int32(g.inputChannels), height: Int32(g.inputHeight), width: Int32(g.inputWidth),
+            cout: Int32(g.outputChannels), kh: Int32(g.kernelSize.height), kw: Int32(g.kernelSize.width),
+            sh: Int32(g.stride.height), sw: Int32(g.stride.width), ph: Int32(g.padding.height),
+            pw: Int32(g.padding.width))
+    }
+
+    /// Contiguous image ranges, up to 4 per core, so a core slowed by another process does not
+    /// hold the op up.
+    static func parts(batch: Int) -> Int { min(batch, 4 * Parallelism.workerCount) }
+
+    static func images(part: Int, of parts: Int, batch: Int) -> Range<Int> {
+        (batch * part / parts)..<(batch * (part + 1) / parts)
+    }
+
+    /// Runs `body(part)` for every part, concurrently when there are several.
+    static func run(parts: Int, _ body: (Int) -> Void) {
+        if parts == 1 || Parallelism.workerCount == 1 {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            // Parts touch disjoint images and their own scratch buffers.
+            let work = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: parts) { work.value($0) }
+        }
+    }
+
+    /// Floats of scratch that hold `bytes` bytes.
+    static func floats(_ bytes: Int) -> Int { (bytes + 3) / 4 + 16 }
+
+    /// x [N, Cin, H, W], weight [Cout, Cin, kh, kw], bias [Cout]? → [N, Cout, Ho, Wo]
+    static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry) -> Tensor {
+        var s = shape(g)
+        let forwardWeights = Tensor(uninitializedShape: [Int(emo_conv_forward_weights_count(&s))]) { out in
+            weight.withUnsafeBufferPointer { emo_conv_prepare_forward_weights(&s, $0.baseAddress!, out.baseAddress!) }
+        }
+        let scratch = floats(emo_conv_forward_scratch_bytes(&s))
+        let inputImage = g.inputChannels * g.inputPlane, outputImage = g.outputChannels * g.outputPlane
+        let parts = parts(batch: g.batch)
+        return Tensor(uninitializedShape: [g.batch, g.outputChannels, g.outputHeight, g.outputWidth]) { out in
+            let po = out.baseAddress!
+            x.withUnsafeBufferPointer { px in
+                forwardWeights.withUnsafeBufferPointer { pw in
+                    withOptionalPointer(bias) { pb in
+                        let px = px.baseAddress!, pw = pw.baseAddress!
+                        run(parts: parts) { part in
+                            var s = s
+                            ScratchPool.shared.withBuffer(count: scratch) { buffer in
+                                for image in images(part: part, of: parts, batch: g.batch) {
+                                    emo_conv_forward_image(
+                                        &s, px + image * inputImage, pw, pb, po + image * outputImage, buffer)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gradients with respect to the input and the weight (each only when asked for).
+    static func backward(
+        outputGradient dy: Tensor, input x: Tensor, weight: Tensor, geometry g: ConvolutionGeometry,
+        computeInput: Bool, computeWeight: Bool
+    ) -> (input: Tensor?, weight: Tensor?) {
+        var s = shape(g)
+        let inputImage = g.inputChannels * g.inputPlane, outputImage = g.outputChannels * g.outputPlane
+        let parts = parts(batch: g.batch)
+        var dx: Tensor? = nil
+        if computeInput {
+            let dataWeights = Tensor(uninitializedShape: [Int(emo_conv_data_weights_count(&s))]) { out in
+                weight.withUnsafeBufferPointer { emo_conv_prepare_data_weights(&s, $0.baseAddress!, out.baseAddress!) }
+            }
+            let scratch = floats(emo_conv_backward_data_scratch_bytes(&s))
+            dx = Tensor(uninitializedShape: x.shape) { out in
+                let pdx = out.baseAddress!
+                dy.withUnsafeBufferPointer { pdy in
+                    dataWeights.withUnsafeBufferPointer { pw in
+                        let pdy = pdy.baseAddress!, pw = pw.baseAddress!
+                        run(parts: parts) { part in
+                            var s = s
+                            ScratchPool.shared.withBuffer(count: scratch) { buffer in
+                                for image in images(part: part, of: parts, batch: g.batch) {
+                                    emo_conv_backward_data_image(
+                                        &s, pdy + image * outputImage, pw, pdx + image * inputImage, buffer)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var dw: Tensor? = nil
+        if computeWeight {
+            let scratch = floats(emo_conv_backward_weight_scratch_bytes(&s))
+            let accumulatorCount = Int(emo_conv_weight_accumulator_count(&s))
+            dw = Tensor(uninitializedShape: weight.shape) { out in
+                // One accumulator per part (the gradient transposed, padded), summed at the end.
+                ScratchPool.shared.withBuffer(count: parts * accumulatorCount) { accumulators in
+                    x.withUnsafeBufferPointer { px in
+                        dy.withUnsafeBufferPointer { pdy in
+                            let px = px.baseAddress!, pdy = pdy.baseAddress!
+                            run(parts: parts) { part in
+                                var s = s
+                                let accumulator = accumulators + part * accumulatorCount
+                                accumulator.update(repeating: 0, count: accumulatorCount)
+                                ScratchPool.shared.withBuffer(count: scratch) { buffer in
+                                    for image in images(part: part, of: parts, batch: g.batch) {
+                                        emo_conv_backward_weight_image(
+                                            &s, px + image * inputImage, pdy + image * outputImage, accumulator, buffer)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    for part in 1..<max(parts, 1) {
+                        let partial = accumulators + part * accumulatorCount
+                        for i in 0..<accumulatorCount { accumulators[i] += partial[i] }
+                    }
+                    emo_conv_finish_weight_gradient(&s, accumulators, out.baseAddress!)
+                }
+            }
+        }
+        return (dx, dw)
+    }
+}
+
+/// Calls `body` with the base address of `tensor`'s elements, or nil when there is no tensor.
+@inline(__always)
+private func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let tensor else { return body(nil) }
+    return tensor.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+extension Kernels {
+    /// True when the direct convolution kernels run on AVX-512 on this CPU.
+    public static var directConvolutionAccelerated: Bool { DirectConvolution.isAccelerated }
+
+    /// Makes the direct convolution kernels use their portable C micro-kernels (`true`) or the
+    /// best the CPU has (`false`). Both compute the same products; this exists so that tests can
+    /// check the portable ones on machines with AVX-512.
+    public static func usePortableDirectConvolution(_ portable: Bool) {
+        emo_direct_conv_force_portable(portable ? 1 : 0)
+    }
+}

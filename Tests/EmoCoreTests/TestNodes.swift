@@ -39,6 +39,38 @@ final class NumbersNode: SourceNode {
     }
 }
 
+/// `test.breakingNumbers`: numbers 0…count-1, but the source throws when it reaches `throwAfter`.
+final class BreakingNumbersNode: SourceNode {
+    static let descriptor = NodeDescriptor(
+        type: "test.breakingNumbers", summary: "Numbers that break off", role: .source,
+        outputs: [PortSpec("items", .utterances, summary: "numbers")],
+        parameters: [
+            ParameterSpec("count", .integer, default: 10, range: 0...10_000_000, summary: "how many"),
+            ParameterSpec("throwAfter", .integer, default: -1, range: -1...10_000_000,
+                          summary: "throw instead of yielding item number throwAfter (-1: never)"),
+        ])
+    let count: Int
+    let throwAfter: Int
+    init(setup: NodeSetup) throws {
+        count = setup.parameters.int("count")
+        throwAfter = setup.parameters.int("throwAfter")
+    }
+    func negotiate(inputs: [String: StreamFormat]) throws -> [String: StreamFormat] {
+        ["items": StreamFormat(.utterances, sampleRate: 16000, labels: ["even", "odd"])]
+    }
+    func makeItems(context: RunContext) throws -> ItemSequence {
+        var index = 0
+        let count = self.count
+        let throwAfter = self.throwAfter
+        return ItemSequence(count: count) {
+            guard index < count else { return nil }
+            if index == throwAfter { throw ItemError("the source broke after \(index) items") }
+            defer { index += 1 }
+            return Item(id: String(format: "item-%06d", index), payload: NumberPayload(value: Double(index)))
+        }
+    }
+}
+
 /// `test.square`: squares the number; counts its calls.
 final class SquareNode: MapNode, @unchecked Sendable {
     static let descriptor = NodeDescriptor(
@@ -72,6 +104,26 @@ final class FailNode: MapNode {
     func process(_ item: Item, context: ItemContext) throws -> Item {
         let value = try item.payload(as: NumberPayload.self).value
         if failOn.contains(value) { throw ItemError("cannot take \(Int(value))", code: "unreadable") }
+        return item
+    }
+}
+
+/// `test.delay`: sleeps on the listed numbers (to make earlier items finish later).
+final class DelayNode: MapNode {
+    static let descriptor = NodeDescriptor(
+        type: "test.delay", summary: "Sleeps on some numbers", role: .map,
+        inputs: [PortSpec("items", .utterances, summary: "in")], outputs: [PortSpec("items", .utterances, summary: "out")],
+        parameters: [ParameterSpec("delayOn", .numberList, default: [], summary: "numbers to sleep on"),
+                     ParameterSpec("delayMicroseconds", .integer, default: 50_000, range: 0...10_000_000, summary: "how long")])
+    let delayOn: [Double]
+    let delay: Int
+    init(setup: NodeSetup) throws {
+        delayOn = setup.parameters.doubleList("delayOn")
+        delay = setup.parameters.int("delayMicroseconds")
+    }
+    func negotiate(inputs: [String: StreamFormat]) throws -> [String: StreamFormat] { ["items": inputs["items"]!] }
+    func process(_ item: Item, context: ItemContext) throws -> Item {
+        if delayOn.contains(try item.payload(as: NumberPayload.self).value) { usleep(UInt32(delay)) }
         return item
     }
 }
@@ -158,6 +210,8 @@ func testRegistry() throws -> NodeRegistry {
     try registry.register(SquareNode.self)
     try registry.register(FailNode.self)
     try registry.register(NoiseNode.self)
+    try registry.register(DelayNode.self)
+    try registry.register(BreakingNumbersNode.self)
     try registry.register(InflateNode.self)
     try registry.register(Needs16kNode.self)
     try registry.register(CollectNode.self)

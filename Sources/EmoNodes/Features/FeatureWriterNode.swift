@@ -126,20 +126,23 @@ public final class FeatureWriterNode: StreamNode {
         if resumed.isEmpty { try partial.truncate(atOffset: 0) } else { try partial.seekToEnd() }
         var written = 0
         let iterator = try inputs["spectrum"]!.makeIterator(pass: .first, excluding: resumed)
-        // Files are written in parallel, a batch at a time, so writing does not leave the cores idle;
-        // NPYFile.write itself writes to a temporary name and renames when complete.
+        // Files are written one after another on this thread, as the items arrive: the map chain upstream
+        // computes the next items on its workers meanwhile, and serial creates do not contend for the
+        // output folder's lock. NPYFile.write writes to a temporary name and renames when complete.
         let batchSize = max(8, context.workers * 8)
-        var batch: [Item] = []
-        var finished = false
+        var lines = ""
+        var pending = 0
         var createdFolders = Set<String>()
-        while !finished {
-            batch.removeAll(keepingCapacity: true)
-            while batch.count < batchSize, let item = try iterator.next() { batch.append(item) }
-            finished = batch.count < batchSize
-            let outcomes = try write(batch, workers: context.workers, folders: &createdFolders)
-            var lines = ""
-            for (item, outcome) in zip(batch, outcomes) {
-                switch outcome {
+        var scratch: [Float] = []
+        // One append per batch, after its files are complete: a kill loses at most this batch's lines.
+        func flush() {
+            if !lines.isEmpty { partial.write(Data(lines.utf8)) }
+            lines = ""
+            pending = 0
+        }
+        do {
+            while let item = try iterator.next() {
+                switch Result(catching: { try write(item, folders: &createdFolders, scratch: &scratch) }) {
                 case .failure(let error):
                     context.record(ItemFailure(itemId: item.id, path: item.metadata[MetadataKey.path], nodeId: nodeId,
                                                code: "writeFailed", reason: "\(error)"))
@@ -147,14 +150,18 @@ public final class FeatureWriterNode: StreamNode {
                     let row = Row(id: item.id, metadata: item.metadata, shape: shape, file: Self.relativeFile(for: item.id),
                                   fingerprint: fingerprint)
                     lines += row.json.serialized(pretty: false) + "\n"
+                    pending += 1
                     if rows[item.id] == nil { order.append(item.id) }
                     rows[item.id] = row
                     written += 1
                 }
+                if pending >= batchSize { flush() }
             }
-            // One append per batch, after its files are complete: a kill loses at most this batch's lines.
-            if !lines.isEmpty { partial.write(Data(lines.utf8)) }
+        } catch {
+            flush()
+            throw error
         }
+        flush()
         let manifestPath = (out as NSString).appendingPathComponent(csv ? "manifest.csv" : "manifest.jsonl")
         let ordered = order.sorted().compactMap { rows[$0] }
         let text = csv ? Self.csv(ordered) : ordered.map { $0.json.serialized(pretty: false) }.joined(separator: "\n") + "\n"
@@ -165,33 +172,24 @@ public final class FeatureWriterNode: StreamNode {
         return ["report": ArrayStream([Item(id: nodeId, payload: ReportPayload(summary))])]
     }
 
-    /// Writes each item's `.npy` (in parallel); the shape written, or the error, per item.
-    func write(_ items: [Item], workers: Int, folders: inout Set<String>) throws -> [Result<[Int], any Error>] {
-        let spectra = try items.map { try $0.payload(as: SpectrumPayload.self) }
-        let destinations = items.map { (out as NSString).appendingPathComponent(Self.relativeFile(for: $0.id)) }
-        // Make each output folder once, before the parallel writes.
-        for folder in Set(destinations.map { ($0 as NSString).deletingLastPathComponent }) where !folders.contains(folder) {
+    /// Writes one item's `.npy`; the shape written. `scratch` is reused between calls for the transposition.
+    func write(_ item: Item, folders: inout Set<String>, scratch: inout [Float]) throws -> [Int] {
+        let spectrum = try item.payload(as: SpectrumPayload.self)
+        let destination = (out as NSString).appendingPathComponent(Self.relativeFile(for: item.id))
+        let folder = (destination as NSString).deletingLastPathComponent
+        if !folders.contains(folder) {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             folders.insert(folder)
         }
-        let outcomes = WriteOutcomes(count: items.count)
-        let binsFirst = self.binsFirst
-        DispatchQueue.concurrentPerform(iterations: items.count) { index in
-            let spectrum = spectra[index]
-            let destination = destinations[index]
-            do {
-                if binsFirst {
-                    try NPYFile.write(values: spectrum.spectrogram.transposed(), shape: [spectrum.bins, spectrum.frames], to: destination)
-                    outcomes.set(index, .success([spectrum.bins, spectrum.frames]))
-                } else {
-                    try NPYFile.write(values: spectrum.values, shape: [spectrum.frames, spectrum.bins], to: destination)
-                    outcomes.set(index, .success([spectrum.frames, spectrum.bins]))
-                }
-            } catch {
-                outcomes.set(index, .failure(error))
-            }
+        if binsFirst {
+            let shape = [spectrum.bins, spectrum.frames]
+            try NPYFile.write(values: spectrum.spectrogram.transposed(), shape: shape, to: destination)
+            return shape
+        } else {
+            let shape = [spectrum.frames, spectrum.bins]
+            try NPYFile.write(values: spectrum.values, shape: shape, to: destination)
+            return shape
         }
-        return outcomes.values
     }
 
     /// `a/b/file.wav` → `a/b/file.npy`; ids without a folder stay flat.
@@ -213,13 +211,4 @@ public final class FeatureWriterNode: StreamNode {
         }
         return lines.joined(separator: "\n") + "\n"
     }
-}
-
-/// Per-item results written by worker threads, each slot by one worker.
-private final class WriteOutcomes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<[Int], any Error>?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Result<[Int], any Error>) { lock.withLock { slots[index] = value } }
-    var values: [Result<[Int], any Error>] { lock.withLock { slots.map { $0 ?? .failure(ItemError("not written")) } } }
 }

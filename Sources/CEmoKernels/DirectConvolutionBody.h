@@ -53,7 +53,7 @@ static void FN(forward_rows)(const emo_conv_shape *s, const emo_forward_grid *g,
 }
 
 void FN(emo_conv_forward_image)(const emo_conv_shape *s, const float *x, const float *forward_weights,
-                                const float *bias, float *y, void *scratch) {
+                                const float *bias, int relu, float *y, void *scratch) {
     const emo_forward_grid g = emo_make_forward_grid(s);
     char *cursor = scratch;
     const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
@@ -78,11 +78,15 @@ void FN(emo_conv_forward_image)(const emo_conv_shape *s, const float *x, const f
             }
         }
     }
-    if (bias) {
+    if (bias || relu) {
         for (int co = 0; co < s->cout; co++) {
             float *target = y + co * plane_out;
-            const float b = bias[co];
-            for (ptrdiff_t i = 0; i < plane_out; i++) target[i] += b;
+            const float b = bias ? bias[co] : 0;
+            if (relu) {
+                for (ptrdiff_t i = 0; i < plane_out; i++) target[i] = target[i] + b > 0 ? target[i] + b : 0;
+            } else {
+                for (ptrdiff_t i = 0; i < plane_out; i++) target[i] += b;
+            }
         }
     }
 }

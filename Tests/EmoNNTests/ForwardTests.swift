@@ -47,3 +47,26 @@ import Testing
         #expect(a != c)
     }
 }
+
+/// Inference folds each batch norm into its convolution; the result must equal the unfolded
+/// evaluation-mode ops (run on a recording tape, which does not fold).
+@Suite struct FoldedBatchNormTests {
+    @Test(arguments: [true, false])
+    func foldedEqualsConvolutionThenBatchNorm(activation: Bool) {
+        let builder = LayerBuilder(seed: 4)
+        let layer = builder.convBatchNorm(inputChannels: 3, outputChannels: 5, kernelSize: 3, stride: 2, activation: activation, name: "b")
+        var generator = SeededGenerator(seed: 5)
+        layer.normalization.weight.value = Tensor.randomNormal(shape: [5], using: &generator)
+        layer.normalization.bias.value = Tensor.randomNormal(shape: [5], using: &generator)
+        layer.normalization.runningMean.value = Tensor.randomNormal(shape: [5], using: &generator)
+        layer.normalization.runningVariance.value = Tensor(shape: [5], scalars: [0.3, 1, 2.5, 0.01, 4])
+        let x = Tensor.randomNormal(shape: [2, 3, 9, 11], using: &generator)
+        let recorded = ForwardContext(tape: Tape(recording: true), training: false)
+        let unfolded = layer.forward(recorded.tape.constant(x), context: recorded).value
+        let inference = ForwardContext(tape: Tape(recording: false), training: false)
+        let folded = layer.forward(inference.tape.constant(x), context: inference).value
+        #expect(folded.shape == unfolded.shape)
+        #expect(relativeError(folded, unfolded) <= 1e-5)
+        if activation { #expect(folded.scalars.allSatisfy { $0 >= 0 }) }
+    }
+}

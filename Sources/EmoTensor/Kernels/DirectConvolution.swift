@@ -88,7 +88,8 @@ enum DirectConvolution {
     static func floats(_ bytes: Int) -> Int { (bytes + 3) / 4 + 16 }
 
     /// x [N, Cin, H, W], weight [Cout, Cin, kh, kw], bias [Cout]? → [N, Cout, Ho, Wo]
-    static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry) -> Tensor {
+    /// ReLU applied in the same pass when `relu`.
+    static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, relu: Bool, geometry g: ConvolutionGeometry) -> Tensor {
         var s = shape(g)
         let forwardWeights = Tensor(uninitializedShape: [Int(emo_conv_forward_weights_count(&s))]) { out in
             weight.withUnsafeBufferPointer { emo_conv_prepare_forward_weights(&s, $0.baseAddress!, out.baseAddress!) }
@@ -107,7 +108,8 @@ enum DirectConvolution {
                             ScratchPool.shared.withBuffer(count: scratch) { buffer in
                                 for image in images(part: part, of: parts, batch: g.batch) {
                                     emo_conv_forward_image(
-                                        &s, px + image * inputImage, pw, pb, po + image * outputImage, buffer)
+                                        &s, px + image * inputImage, pw, pb, relu ? 1 : 0, po + image * outputImage,
+                                        buffer)
                                 }
                             }
                         }

@@ -29,8 +29,8 @@ public final class BasicBlock: Layer {
     }
 
     public func forward(_ x: Variable, context: ForwardContext) -> Variable {
-        var y = bn1.forwardRelu(conv1.forward(x, context: context), context: context)
-        y = bn2.forward(conv2.forward(y, context: context), context: context)
+        var y = convolveAndNormalize(x, convolution: conv1, normalization: bn1, relu: true, context: context)
+        y = convolveAndNormalize(y, convolution: conv2, normalization: bn2, relu: false, context: context)
         return addRelu(y, downsample?.forward(x, context: context) ?? x)
     }
 }
@@ -67,9 +67,9 @@ public final class Bottleneck: Layer {
     }
 
     public func forward(_ x: Variable, context: ForwardContext) -> Variable {
-        var y = bn1.forwardRelu(conv1.forward(x, context: context), context: context)
-        y = bn2.forwardRelu(conv2.forward(y, context: context), context: context)
-        y = bn3.forward(conv3.forward(y, context: context), context: context)
+        var y = convolveAndNormalize(x, convolution: conv1, normalization: bn1, relu: true, context: context)
+        y = convolveAndNormalize(y, convolution: conv2, normalization: bn2, relu: true, context: context)
+        y = convolveAndNormalize(y, convolution: conv3, normalization: bn3, relu: false, context: context)
         return addRelu(y, downsample?.forward(x, context: context) ?? x)
     }
 }

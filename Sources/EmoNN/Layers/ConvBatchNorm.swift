@@ -33,44 +33,47 @@ public final class ConvBatchNorm: Layer {
 
     public var state: [StateEntry] { convolution.state + normalization.state }
 
-    /// In evaluation on a tape that records nothing (inference), the batch norm is folded into the
-    /// convolution and the ReLU applied in the same pass (`foldedForward`); otherwise the three
-    /// run as separate differentiable ops.
+    /// Convolution → batch norm (→ ReLU); folded in inference (`convolveAndNormalize`).
     public func forward(_ x: Variable, context: ForwardContext) -> Variable {
-        if !context.training && !context.tape.isRecording {
-            return context.tape.constant(foldedForward(x.value))
-        }
-        let y = convolution.forward(x, context: context)
-        return activation ? normalization.forwardRelu(y, context: context) : normalization.forward(y, context: context)
+        convolveAndNormalize(x, convolution: convolution, normalization: normalization, relu: activation, context: context)
     }
+}
 
-    /// The evaluation-mode result in one convolution: with s = γ / √(running σ² + eps),
-    /// W' = W · s per output channel and b' = (b − running μ) · s + β, then ReLU if `activation`.
-    /// Equal to convolution → batch norm → ReLU up to float rounding (one product instead of a
-    /// product and a normalisation pass, as ONNX Runtime and oneDNN fuse them).
-    public func foldedForward(_ x: Tensor) -> Tensor {
-        let (weight, bias) = foldedParameters()
-        return Kernels.conv2dForward(
-            x, weight: weight, bias: bias, stride: convolution.stride, padding: convolution.padding, relu: activation)
+/// `normalization(convolution(x))`, then ReLU if `relu`.
+///
+/// In evaluation on a tape that records nothing (inference), the batch norm is folded into the
+/// convolution and the ReLU applied in the same pass, as ONNX Runtime and oneDNN do: with
+/// s = γ / √(running σ² + eps), W' = W · s per output channel and b' = (b − running μ) · s + β
+/// (computed in Double), one product replaces a product and a normalisation pass. Equal to the
+/// separate ops up to float rounding. Otherwise the ops run separately and differentiably.
+public func convolveAndNormalize(
+    _ x: Variable, convolution: Conv2d, normalization: BatchNorm2d, relu: Bool, context: ForwardContext
+) -> Variable {
+    if !context.training && !context.tape.isRecording {
+        let (weight, bias) = foldedParameters(convolution: convolution, normalization: normalization)
+        return context.tape.constant(Kernels.conv2dForward(
+            x.value, weight: weight, bias: bias, stride: convolution.stride, padding: convolution.padding, relu: relu))
     }
+    let y = convolution.forward(x, context: context)
+    return relu ? normalization.forwardRelu(y, context: context) : normalization.forward(y, context: context)
+}
 
-    /// (W', b') of `foldedForward`, computed in Double from the current parameters and statistics.
-    public func foldedParameters() -> (weight: Tensor, bias: Tensor) {
-        let weight = convolution.weight.value
-        let channels = weight.shape[0], perChannel = weight.count / channels
-        let gamma = normalization.weight.value.scalars, beta = normalization.bias.value.scalars
-        let mean = normalization.runningMean.value.scalars, variance = normalization.runningVariance.value.scalars
-        let convolutionBias = convolution.bias?.value.scalars
-        var scaled = weight.scalars
-        var bias = [Float](repeating: 0, count: channels)
-        for channel in 0..<channels {
-            let scale = Double(gamma[channel]) / (Double(variance[channel]) + Double(normalization.eps)).squareRoot()
-            for i in (channel * perChannel)..<((channel + 1) * perChannel) { scaled[i] = Float(Double(scaled[i]) * scale) }
-            let shift = Double(convolutionBias?[channel] ?? 0) - Double(mean[channel])
-            bias[channel] = Float(shift * scale + Double(beta[channel]))
-        }
-        return (Tensor(shape: weight.shape, scalars: scaled), Tensor(shape: [channels], scalars: bias))
+/// (W', b') of a convolution followed by an evaluation-mode batch norm (see `convolveAndNormalize`).
+public func foldedParameters(convolution: Conv2d, normalization: BatchNorm2d) -> (weight: Tensor, bias: Tensor) {
+    let weight = convolution.weight.value
+    let channels = weight.shape[0], perChannel = weight.count / channels
+    let gamma = normalization.weight.value.scalars, beta = normalization.bias.value.scalars
+    let mean = normalization.runningMean.value.scalars, variance = normalization.runningVariance.value.scalars
+    let convolutionBias = convolution.bias?.value.scalars
+    var scaled = weight.scalars
+    var bias = [Float](repeating: 0, count: channels)
+    for channel in 0..<channels {
+        let scale = Double(gamma[channel]) / (Double(variance[channel]) + Double(normalization.eps)).squareRoot()
+        for i in (channel * perChannel)..<((channel + 1) * perChannel) { scaled[i] = Float(Double(scaled[i]) * scale) }
+        let shift = Double(convolutionBias?[channel] ?? 0) - Double(mean[channel])
+        bias[channel] = Float(shift * scale + Double(beta[channel]))
     }
+    return (Tensor(shape: weight.shape, scalars: scaled), Tensor(shape: [channels], scalars: bias))
 }
 
 /// Makes layers with one initialisation scheme and one seeded generator, so a whole model is

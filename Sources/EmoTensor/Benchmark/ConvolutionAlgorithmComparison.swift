@@ -13,8 +13,15 @@ public struct ConvAlgorithmComparisonRow: Sendable {
     public var shape: ConvBenchmarkShape
     public var im2col: ConvAlgorithmTiming
     public var direct: ConvAlgorithmTiming
-    /// What `ConvolutionAlgorithm.automatic` picks for this shape on this CPU.
-    public var automaticIsDirect: Bool
+    /// What `ConvolutionAlgorithm.automatic` picks for this shape on this CPU, per pass
+    /// (forward, input gradient, weight gradient).
+    public var automaticIsDirect: [Bool]
+    /// The time of the algorithms `automatic` picks.
+    public var automaticSeconds: Double {
+        (automaticIsDirect[0] ? direct : im2col).forwardSeconds
+            + (automaticIsDirect[1] ? direct : im2col).inputGradientSeconds
+            + (automaticIsDirect[2] ? direct : im2col).weightGradientSeconds
+    }
 }
 
 /// Times every emohrnet-s convolution shape with both algorithms, alternating them repetition by
@@ -74,7 +81,9 @@ public func compareConvolutionAlgorithms(
         }
         rows.append(ConvAlgorithmComparisonRow(
             shape: shape, im2col: timing(0), direct: timing(1),
-            automaticIsDirect: DirectConvolution.chosen(for: geometry, algorithm: .automatic)))
+            automaticIsDirect: [DirectConvolution.Pass.forward, .inputGradient, .weightGradient].map {
+                DirectConvolution.chosen(for: geometry, pass: $0, algorithm: .automatic)
+            }))
     }
     return rows
 }

@@ -424,11 +424,20 @@ extension Kernels {
             input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
         precondition(dy.shape == [g.batch, g.outputChannels, g.outputHeight, g.outputWidth],
                      "conv2d backward: gradient shape \(dy.shape) ≠ output shape")
-        if DirectConvolution.chosen(for: g, algorithm: algorithm) {
+        let directInputGradient = computeInput && DirectConvolution.chosen(for: g, pass: .inputGradient, algorithm: algorithm)
+        let directWeight = computeWeight && DirectConvolution.chosen(for: g, pass: .weightGradient, algorithm: algorithm)
+        if directInputGradient || directWeight {
             let (dx, dw) = DirectConvolution.backward(
-                outputGradient: dy, input: x, weight: weight, geometry: g, computeInput: computeInput,
-                computeWeight: computeWeight)
-            return (dx, dw, computeBias ? channelSums(dy) : nil)
+                outputGradient: dy, input: x, weight: weight, geometry: g, computeInput: directInputGradient,
+                computeWeight: directWeight)
+            let rest: (input: Tensor?, weight: Tensor?, bias: Tensor?) =
+                computeInput != directInputGradient || computeWeight != directWeight
+                ? conv2dBackward(
+                    outputGradient: dy, input: x, weight: weight, stride: stride, padding: padding, dilation: dilation,
+                    groups: groups, computeInput: computeInput && !directInputGradient,
+                    computeWeight: computeWeight && !directWeight, computeBias: false, algorithm: .im2col)
+                : (nil, nil, nil)
+            return (dx ?? rest.input, dw ?? rest.weight, computeBias ? channelSums(dy) : nil)
         }
         let plane = g.outputPlane, outC = g.outputChannels
         let rowsPerGroup = outC / g.groups, kg = g.groupRows

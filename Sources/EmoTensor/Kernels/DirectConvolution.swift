@@ -39,20 +39,26 @@ enum DirectConvolution {
         g.groups == 1 && g.dilation == Size2D(1)
     }
 
-    /// Whether `algorithm` sends `g` to the direct kernels.
-    static func chosen(for g: ConvolutionGeometry, algorithm: ConvolutionAlgorithm) -> Bool {
+    /// The three passes of a convolution, which may use different algorithms.
+    enum Pass { case forward, inputGradient, weightGradient }
+
+    /// Whether `algorithm` sends `pass` of `g` to the direct kernels.
+    static func chosen(for g: ConvolutionGeometry, pass: Pass = .forward, algorithm: ConvolutionAlgorithm) -> Bool {
         guard supports(g) else { return false }
         switch algorithm {
         case .im2col: return false
         case .direct: return true
-        case .automatic: return isAccelerated && isPreferred(g)
+        case .automatic: return isAccelerated && isPreferred(g, pass: pass)
         }
     }
 
-    /// Where the direct kernels beat im2col + sgemm (measured with `emohr bench ops` on the
-    /// emohrnet-s shapes; see docs/performance.md).
-    static func isPreferred(_ g: ConvolutionGeometry) -> Bool {
-        g.inputChannels > 1
+    /// Where the direct kernels beat im2col + sgemm, measured with `emohr bench ops --algorithms`
+    /// on the emohrnet-s shapes at batch 64 (docs/performance.md): every pass of every shape except
+    /// the weight gradient of a one-channel input (the stem's first convolution: K = 9 rows, where
+    /// the transposed-accumulator kernel has almost nothing to reuse; im2col + sgemm 17.7 ms
+    /// against 26 ms).
+    static func isPreferred(_ g: ConvolutionGeometry, pass: Pass) -> Bool {
+        pass != .weightGradient || g.inputChannels > 1
     }
 
     static func shape(_ g: ConvolutionGeometry) -> emo_conv_shape {

@@ -84,7 +84,7 @@ struct BenchOpsCommand: ParsableCommand {
         print("direct kernels: " + (Kernels.directConvolutionAccelerated ? "AVX-512" : "portable C (automatic uses im2col)"))
         let rows = compareConvolutionAlgorithms(batch: batch, height: height, width: width, repetitions: repetitions)
         print("shape".padding(toLength: 34, withPad: " ", startingAt: 0)
-              + "   im2col fwd/dx/dw ms       direct fwd/dx/dw ms   direct÷im2col  automatic")
+              + "   im2col fwd/dx/dw ms       direct fwd/dx/dw ms   direct÷im2col  automatic (D direct, I im2col)")
         var chosen = 0.0, im2col = 0.0, direct = 0.0
         for row in rows {
             let s = row.shape
@@ -94,11 +94,11 @@ struct BenchOpsCommand: ParsableCommand {
                 format: " %7.1f %7.1f %7.1f   %7.1f %7.1f %7.1f   %5.2f  %@",
                 1000 * a.forwardSeconds, 1000 * a.inputGradientSeconds, 1000 * a.weightGradientSeconds,
                 1000 * d.forwardSeconds, 1000 * d.inputGradientSeconds, 1000 * d.weightGradientSeconds,
-                d.totalSeconds / a.totalSeconds, row.automaticIsDirect ? "direct" : "im2col"))
+                d.totalSeconds / a.totalSeconds, row.automaticIsDirect.map { $0 ? "D" : "I" }.joined(separator: "/")))
             let weight = Double(s.occurrences)
             im2col += weight * a.totalSeconds
             direct += weight * d.totalSeconds
-            chosen += weight * (row.automaticIsDirect ? d.totalSeconds : a.totalSeconds)
+            chosen += weight * row.automaticSeconds
         }
         print(String(format: "one training step's convolutions: im2col %.2f s, direct %.2f s, automatic %.2f s",
                      im2col, direct, chosen))

@@ -57,35 +57,35 @@ void FN(emo_conv_forward_image)(const emo_conv_shape *s, const float *x, const f
     const emo_forward_grid g = emo_make_forward_grid(s);
     char *cursor = scratch;
     const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
+    const float *grid = y;
+    ptrdiff_t grid_row = g.wo;
     if (emo_is_pointwise(s)) {
         const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
         for (int c = 0; c < s->cin; c++) rows[c] = x + (ptrdiff_t)c * s->height * s->width;
         IGEMM(s->cout, (int)g.q, g.k, rows, forward_weights, s->cout, y, g.q);
     } else {
         float *planes = emo_take(&cursor, emo_aligned_floats(s->cin * g.channel));
-        const int direct = g.wph == g.wo;
-        float *grid = direct ? y : emo_take(&cursor, emo_aligned_floats(s->cout * g.q));
+        float *target = g.wph == g.wo ? y : emo_take(&cursor, emo_aligned_floats(s->cout * g.q));
         const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
         FN(fill_phase_planes)(s, &g, x, planes);
         FN(forward_rows)(s, &g, planes, rows);
-        IGEMM(s->cout, (int)g.q, g.k, rows, forward_weights, s->cout, grid, g.q);
-        if (!direct) {
-            for (int co = 0; co < s->cout; co++) {
-                const float *source = grid + co * g.q;
-                float *target = y + co * plane_out;
-                for (int oh = 0; oh < g.ho; oh++)
-                    memcpy(target + (ptrdiff_t)oh * g.wo, source + (ptrdiff_t)oh * g.wph, sizeof(float) * (size_t)g.wo);
-            }
-        }
+        IGEMM(s->cout, (int)g.q, g.k, rows, forward_weights, s->cout, target, g.q);
+        grid = target;
+        grid_row = g.wph;
     }
-    if (bias || relu) {
-        for (int co = 0; co < s->cout; co++) {
-            float *target = y + co * plane_out;
-            const float b = bias ? bias[co] : 0;
+    if (grid == y && !bias && !relu) return;
+    // One pass from the grid to y: drop the discarded columns, add the bias, apply the ReLU.
+    for (int co = 0; co < s->cout; co++) {
+        const float b = bias ? bias[co] : 0;
+        const float *source = grid + co * g.q;
+        float *target = y + co * plane_out;
+        for (int oh = 0; oh < g.ho; oh++) {
+            const float *in = source + (ptrdiff_t)oh * grid_row;
+            float *out = target + (ptrdiff_t)oh * g.wo;
             if (relu) {
-                for (ptrdiff_t i = 0; i < plane_out; i++) target[i] = target[i] + b > 0 ? target[i] + b : 0;
+                for (int ow = 0; ow < g.wo; ow++) out[ow] = in[ow] + b > 0 ? in[ow] + b : 0;
             } else {
-                for (ptrdiff_t i = 0; i < plane_out; i++) target[i] += b;
+                for (int ow = 0; ow < g.wo; ow++) out[ow] = in[ow] + b;
             }
         }
     }

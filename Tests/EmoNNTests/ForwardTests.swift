@@ -70,3 +70,27 @@ import Testing
         if activation { #expect(folded.scalars.allSatisfy { $0 >= 0 }) }
     }
 }
+
+/// Inference runs the fuse layer per branch before upsampling (`HRNet.pooledFuseLayer`); the
+/// logits must equal the unfused evaluation-mode graph (a recording tape does not take that path).
+@Suite struct InferencePathTests {
+    @Test(arguments: ModelConfig.Upsampling.allCases)
+    func inferenceEqualsEvaluationGraph(upsampling: ModelConfig.Upsampling) throws {
+        let model = try HRNet(config: smallConfig(upsampling: upsampling), seed: 6)
+        var generator = SeededGenerator(seed: 7)
+        for entry in model.state where entry.name.hasSuffix("running_mean") || entry.name.hasSuffix("bias") {
+            let value = Tensor.randomNormal(shape: entry.value.shape, standardDeviation: 0.3, using: &generator)
+            switch entry {
+            case .parameter(let parameter): parameter.value = value
+            case .buffer(let buffer): buffer.value = value
+            }
+        }
+        let x = Tensor.randomNormal(shape: [3, 1, 21, 37], using: &generator)
+        let recorded = ForwardContext(tape: Tape(recording: true), training: false)
+        let reference = model.forward(recorded.tape.constant(x), context: recorded).value
+        let inference = ForwardContext(tape: Tape(recording: false), training: false)
+        let fast = model.forward(inference.tape.constant(x), context: inference).value
+        #expect(fast.shape == reference.shape)
+        #expect(relativeError(fast, reference) <= 1e-5)
+    }
+}

@@ -183,6 +183,9 @@ public final class HRNet: Module {
             x.shape.count == 4 && x.shape[1] == config.stem.inputChannels,
             "HRNet: expected input [N, \(config.stem.inputChannels), H, W], got \(x.shape)")
         let xs = features(x, context: context)
+        if !context.training && !context.tape.isRecording && xs.count > 1 && fuse.convolution.weight.value.shape[2...] == [1, 1] {
+            return head.forward(context.tape.constant(pooledFuseLayer(xs.map(\.value))), context: context)
+        }
         let (height, width) = (xs[0].shape[2], xs[0].shape[3])
         let upsampled = xs.enumerated().map { i, branch -> Variable in
             if i == 0 || (branch.shape[2] == height && branch.shape[3] == width) { return branch }
@@ -194,6 +197,33 @@ public final class HRNet: Module {
         let joined = upsampled.count == 1 ? upsampled[0] : concatChannels(upsampled)
         let pooled = globalAveragePool(fuse.forward(joined, context: context))
         return head.forward(pooled, context: context)
+    }
+
+    /// Global average pool of the fuse layer, for inference: the same value as upsample → concat →
+    /// 1×1 convolution → batch norm → ReLU → pool, computed as Σᵢ upsample(Wᵢ ⋆ xᵢ) with Wᵢ the
+    /// columns of the folded 1×1 kernel that read branch i (a 1×1 convolution commutes with
+    /// upsampling). Each branch's product runs at its own resolution, so the 240→240 product at
+    /// full resolution becomes products from 16, 32, 64 and 128 channels at 1, ¼, ¹⁄₁₆ and ¹⁄₆₄ of
+    /// the pixels (8× fewer multiply-adds for emohrnet-s), and no upsampled or concatenated tensor
+    /// is written. xs: the branch maps, highest resolution first → [N, fuse channels]
+    func pooledFuseLayer(_ xs: [Tensor]) -> Tensor {
+        let (weight, bias) = foldedParameters(convolution: fuse.convolution, normalization: fuse.normalization)
+        let outputs = weight.shape[0], inputs = weight.shape[1]
+        var offset = 0
+        let maps = xs.enumerated().map { index, x -> Tensor in
+            let channels = x.shape[1]
+            var columns = [Float](repeating: 0, count: outputs * channels)
+            weight.withUnsafeBufferPointer { w in
+                for row in 0..<outputs {
+                    for column in 0..<channels { columns[row * channels + column] = w[row * inputs + offset + column] }
+                }
+            }
+            offset += channels
+            return Kernels.conv2dForward(
+                x, weight: Tensor(shape: [outputs, channels, 1, 1], scalars: columns), bias: index == 0 ? bias : nil)
+        }
+        precondition(offset == inputs, "HRNet: the fuse layer reads \(inputs) channels, the branches have \(offset)")
+        return Kernels.upsampledSumReluMean(maps, bilinear: config.fuse.upsampling == .bilinear)
     }
 
     /// The spatial size of every branch after the last stage for an input of H × W (each stride-2

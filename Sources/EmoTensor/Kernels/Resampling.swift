@@ -210,3 +210,119 @@ public func upsampleBilinear(_ x: Variable, toHeight height: Int, width: Int) ->
         [Kernels.upsampleBilinearBackward(gradient, inputHeight: h, inputWidth: w)]
     }
 }
+
+extension Kernels {
+    /// mean over H×W of ReLU(maps[0] + Σᵢ upsample(maps[i])), without materialising the sum.
+    /// maps[0] [N, C, H, W], maps[i] [N, C, Hᵢ, Wᵢ] (upsampled to H × W, PyTorch `bilinear` with
+    /// align_corners=False or `nearest`) → [N, C]
+    ///
+    /// This is the tail of HRNet's fuse layer at inference when its 1×1 convolution is applied to
+    /// each branch before upsampling (1×1 convolutions and upsampling commute): one read of the
+    /// full-resolution map instead of writing and reading an upsampled, concatenated tensor.
+    public static func upsampledSumReluMean(_ maps: [Tensor], bilinear: Bool) -> Tensor {
+        precondition(!maps.isEmpty, "upsampledSumReluMean: no maps")
+        let (n, c, height, width) = maps[0].nchw
+        for map in maps {
+            precondition(map.shape.count == 4 && map.shape[0] == n && map.shape[1] == c,
+                         "upsampledSumReluMean: map \(map.shape) does not match [\(n), \(c), …]")
+        }
+        // Per low-resolution map: its size, and its row and column maps flattened into tables.
+        let low = Array(maps.dropFirst())
+        let axes = low.map { map -> (rows: AxisMap, columns: AxisMap) in
+            let (_, _, h, w) = map.nchw
+            return bilinear
+                ? (AxisMap.bilinear(input: h, output: height), AxisMap.bilinear(input: w, output: width))
+                : (AxisMap.nearest(input: h, output: height), AxisMap.nearest(input: w, output: width))
+        }
+        let heights = low.map { $0.shape[2] }, widths = low.map { $0.shape[3] }
+        let columnLow = axes.flatMap(\.columns.low), columnHigh = axes.flatMap(\.columns.high)
+        let columnWeight = axes.flatMap(\.columns.highWeight)
+        let rowLow = axes.flatMap(\.rows.low), rowHigh = axes.flatMap(\.rows.high), rowWeight = axes.flatMap(\.rows.highWeight)
+        let horizontalCount = heights.reduce(0, +) * width
+        let planeCount = height * width
+        return Tensor(uninitializedShape: [n, c]) { out in
+            let po = out.baseAddress!
+            withPointers(maps) { pointers in
+                columnLow.withUnsafeBufferPointer { columnLow in
+                columnHigh.withUnsafeBufferPointer { columnHigh in
+                columnWeight.withUnsafeBufferPointer { columnWeight in
+                rowLow.withUnsafeBufferPointer { rowLow in
+                rowHigh.withUnsafeBufferPointer { rowHigh in
+                rowWeight.withUnsafeBufferPointer { rowWeight in
+                    parallelChunks(n * c, costPerItem: planeCount * (2 * maps.count + 1)) { start, end in
+                        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: horizontalCount + width)
+                        defer { buffer.deallocate() }
+                        let line = buffer, horizontalBase = buffer + width
+                        for item in start..<end {
+                            // Each low-resolution plane resampled horizontally: [Hᵢ, W] per map.
+                            var horizontal = horizontalBase
+                            for index in 0..<low.count {
+                                let h = heights[index], w = widths[index]
+                                let source = pointers[index + 1] + item * h * w
+                                let cl = columnLow.baseAddress! + index * width, ch = columnHigh.baseAddress! + index * width
+                                let cw = columnWeight.baseAddress! + index * width
+                                for ih in 0..<h {
+                                    let row = source + ih * w, target = horizontal + ih * width
+                                    for ow in 0..<width {
+                                        let vh = cw[ow]
+                                        target[ow] = (1 - vh) * row[cl[ow]] + vh * row[ch[ow]]
+                                    }
+                                }
+                                horizontal += h * width
+                            }
+                            var total: Double = 0
+                            let full = pointers[0] + item * planeCount
+                            for oh in 0..<height {
+                                line.update(from: full + oh * width, count: width)
+                                var rows = horizontalBase
+                                for index in 0..<low.count {
+                                    let entry = index * height + oh
+                                    let lowRow = rows + rowLow[entry] * width, highRow = rows + rowHigh[entry] * width
+                                    let wh = rowWeight[entry], wl = 1 - wh
+                                    for ow in 0..<width { line[ow] += wl * lowRow[ow] + wh * highRow[ow] }
+                                    rows += heights[index] * width
+                                }
+                                total += Double(positiveSum(line, count: width))
+                            }
+                            po[item] = Float(total / Double(planeCount))
+                        }
+                    }
+                }
+                }
+                }
+                }
+                }
+                }
+            }
+        }
+    }
+}
+
+/// Σ max(xᵢ, 0) over `count` floats, in eight independent lanes (a single running sum would
+/// serialise on the add latency).
+@inline(__always)
+private func positiveSum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>(repeating: 0)
+    var i = 0
+    let raw = UnsafeRawPointer(x)
+    while i + 8 <= count {
+        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        lanes += v.replacing(with: 0, where: v .< 0)
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < count {
+        total += max(x[i], 0)
+        i += 1
+    }
+    return total
+}
+
+/// Calls `body` with the base address of every tensor's elements.
+private func withPointers<R>(_ tensors: [Tensor], _ body: ([UnsafePointer<Float>]) -> R) -> R {
+    func nest(_ index: Int, _ collected: [UnsafePointer<Float>]) -> R {
+        if index == tensors.count { return body(collected) }
+        return tensors[index].withUnsafeBufferPointer { nest(index + 1, collected + [$0.baseAddress!]) }
+    }
+    return nest(0, [])
+}

@@ -9,8 +9,8 @@ typedef void (*emo_igemm_fn)(int M, int Q, int K, const float *const *rows, cons
                              float *out, ptrdiff_t ldo);
 
 /// Outer-product accumulation (the weight gradient, transposed):
-/// acc[k·N + n] += Σ_q rows[k][q] · dyt[q·N + n] for k < K, n < N. K is a multiple of 24 and N of
-/// 16 (the callers pad with zero rows and zero channels).
+/// acc[k·N + n] += Σ_q rows[k][q] · dyt[q·N + n] for k < K, n < N. N is a multiple of 16 and K of
+/// the tile height (emo_padded_k in ConvolutionLayout.h; the callers pad with zero rows and channels).
 typedef void (*emo_outer_fn)(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc);
 
 void emo_igemm_portable(int M, int Q, int K, const float *const *rows, const float *wt, int ldw, float *out,

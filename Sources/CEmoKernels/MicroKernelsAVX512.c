@@ -92,9 +92,8 @@ AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const float *co
 }
 
 AVX512 void emo_outer_avx512(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc) {
-    // Channel vectors per tile: 3, 2 or 1, whichever divides N/16; 8 rows per tile (12 with one
-    // vector). Every row is its own pointer, and more rows than that spill pointers out of the
-    // 16 general registers: measured 35–44 GFLOP/s with 24 rows against 60–90 with 8–12.
+    // The tile shape of emo_outer_vectors / emo_outer_rows (ConvolutionLayout.h): K is a whole
+    // number of tiles.
     const int vectors = N / 16;
     const int nv = vectors % 3 == 0 ? 3 : vectors % 2 == 0 ? 2 : 1;
     const int kb = nv == 1 ? 12 : 8;

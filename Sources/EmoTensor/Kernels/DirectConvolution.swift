@@ -54,11 +54,17 @@ enum DirectConvolution {
 
     /// Where the direct kernels beat im2col + sgemm, measured with `emohr bench ops --algorithms`
     /// on the emohrnet-s shapes at batch 64 (docs/performance.md): every pass of every shape except
-    /// the weight gradient of a one-channel input (the stem's first convolution: K = 9 rows, where
-    /// the transposed-accumulator kernel has almost nothing to reuse; im2col + sgemm 17.7 ms
-    /// against 26 ms).
+    /// two kinds of weight gradient, whose kernel transposes dy per image ([Cout][P] → [P][Cout])
+    /// and reuses it over the Cin·kh·kw input rows:
+    /// - a one-channel input (the stem's first convolution, 9 rows: im2col + sgemm 17.7 ms against
+    ///   26 ms);
+    /// - a 1×1 convolution that widens (Cin < Cout, e.g. 32→128: 10.9 ms against 16–18 ms), where
+    ///   the transpose costs more than the products and sgemm needs no im2col at all.
     static func isPreferred(_ g: ConvolutionGeometry, pass: Pass) -> Bool {
-        pass != .weightGradient || g.inputChannels > 1
+        guard pass == .weightGradient else { return true }
+        if g.inputChannels == 1 { return false }
+        if g.isPointwise && g.inputChannels < g.outputChannels { return false }
+        return true
     }
 
     static func shape(_ g: ConvolutionGeometry) -> emo_conv_shape {

@@ -6,13 +6,13 @@
 #include <stdint.h>
 #include <string.h>
 
-void emo_conv_forward_image_portable(const emo_conv_shape *, const float *, const float *, const float *, int, float *,
-                                     void *);
+void emo_conv_forward_image_portable(const emo_conv_shape *, const float *, const float *, const float *, const float *,
+                                     int, float *, void *);
 void emo_conv_backward_data_image_portable(const emo_conv_shape *, const float *, const float *, float *, void *);
 void emo_conv_backward_weight_image_portable(const emo_conv_shape *, const float *, const float *, float *, void *);
 #if defined(__x86_64__)
-void emo_conv_forward_image_avx512(const emo_conv_shape *, const float *, const float *, const float *, int, float *,
-                                   void *);
+void emo_conv_forward_image_avx512(const emo_conv_shape *, const float *, const float *, const float *, const float *,
+                                   int, float *, void *);
 void emo_conv_backward_data_image_avx512(const emo_conv_shape *, const float *, const float *, float *, void *);
 void emo_conv_backward_weight_image_avx512(const emo_conv_shape *, const float *, const float *, float *, void *);
 #endif
@@ -90,14 +90,14 @@ size_t emo_conv_backward_weight_scratch_bytes(const emo_conv_shape *s) { return 
 // MARK: dispatch
 
 void emo_conv_forward_image(const emo_conv_shape *s, const float *x, const float *forward_weights, const float *bias,
-                            int relu, float *y, void *scratch) {
+                            const float *residual, int relu, float *y, void *scratch) {
 #if defined(__x86_64__)
     if (emo_direct_conv_accelerated()) {
-        emo_conv_forward_image_avx512(s, x, forward_weights, bias, relu, y, scratch);
+        emo_conv_forward_image_avx512(s, x, forward_weights, bias, residual, relu, y, scratch);
         return;
     }
 #endif
-    emo_conv_forward_image_portable(s, x, forward_weights, bias, relu, y, scratch);
+    emo_conv_forward_image_portable(s, x, forward_weights, bias, residual, relu, y, scratch);
 }
 
 void emo_conv_backward_data_image(const emo_conv_shape *s, const float *dy, const float *data_weights, float *dx,

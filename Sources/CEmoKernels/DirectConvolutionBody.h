@@ -53,7 +53,7 @@ static void FN(forward_rows)(const emo_conv_shape *s, const emo_forward_grid *g,
 }
 
 void FN(emo_conv_forward_image)(const emo_conv_shape *s, const float *x, const float *forward_weights,
-                                const float *bias, int relu, float *y, void *scratch) {
+                                const float *bias, const float *residual, int relu, float *y, void *scratch) {
     const emo_forward_grid g = emo_make_forward_grid(s);
     char *cursor = scratch;
     const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
@@ -73,16 +73,28 @@ void FN(emo_conv_forward_image)(const emo_conv_shape *s, const float *x, const f
         grid = target;
         grid_row = g.wph;
     }
-    if (grid == y && !bias && !relu) return;
-    // One pass from the grid to y: drop the discarded columns, add the bias, apply the ReLU.
+    if (grid == y && !bias && !relu && !residual) return;
+    // One pass from the grid to y: drop the discarded columns, add the bias and the residual,
+    // apply the ReLU.
     for (int co = 0; co < s->cout; co++) {
         const float b = bias ? bias[co] : 0;
         const float *source = grid + co * g.q;
         float *target = y + co * plane_out;
+        const float *shortcut = residual ? residual + co * plane_out : NULL;
         for (int oh = 0; oh < g.ho; oh++) {
             const float *in = source + (ptrdiff_t)oh * grid_row;
             float *out = target + (ptrdiff_t)oh * g.wo;
-            if (relu) {
+            if (shortcut) {
+                const float *r = shortcut + (ptrdiff_t)oh * g.wo;
+                if (relu) {
+                    for (int ow = 0; ow < g.wo; ow++) {
+                        const float v = in[ow] + b + r[ow];
+                        out[ow] = v > 0 ? v : 0;
+                    }
+                } else {
+                    for (int ow = 0; ow < g.wo; ow++) out[ow] = in[ow] + b + r[ow];
+                }
+            } else if (relu) {
                 for (int ow = 0; ow < g.wo; ow++) out[ow] = in[ow] + b > 0 ? in[ow] + b : 0;
             } else {
                 for (int ow = 0; ow < g.wo; ow++) out[ow] = in[ow] + b;

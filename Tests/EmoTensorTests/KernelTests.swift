@@ -51,6 +51,18 @@ import Testing
         checkConvolution(c, algorithm: algorithm)
     }
 
+    /// The fused epilogue: bias, residual and ReLU in the convolution's own pass.
+    @Test(arguments: ConvolutionAlgorithm.allCases)
+    func residualAndReluAreFused(_ algorithm: ConvolutionAlgorithm) {
+        let x = randomTensor([2, 5, 9, 11], seed: 11), w = randomTensor([6, 5, 3, 3], seed: 12)
+        let b = randomTensor([6], seed: 13), residual = randomTensor([2, 6, 5, 6], seed: 14)
+        let fused = Kernels.conv2dForward(
+            x, weight: w, bias: b, stride: 2, padding: 1, adding: residual, relu: true, algorithm: algorithm)
+        let plain = ReferenceKernels.conv2d(x, weight: w, bias: b, stride: 2, padding: 1)
+        let expected = Tensor(shape: plain.shape, scalars: zip(plain.scalars, residual.scalars).map { max($0 + $1, 0) })
+        #expect(relativeError(fused, expected) <= 1e-5)
+    }
+
     /// The portable micro-kernels of the direct path (the ones a CPU without AVX-512 runs).
     /// Switching is process-wide, so this test runs alone; either kernel set computes the same sums.
     @Test func portableDirectConvolutionMatchesReference() {

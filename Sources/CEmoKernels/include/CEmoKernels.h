@@ -46,9 +46,10 @@ size_t emo_conv_forward_weights_count(const emo_conv_shape *shape);
 void emo_conv_prepare_forward_weights(const emo_conv_shape *shape, const float *weight, float *out);
 /// Bytes of scratch `emo_conv_forward_image` needs (one buffer per concurrent caller).
 size_t emo_conv_forward_scratch_bytes(const emo_conv_shape *shape);
-/// y [cout][Ho][Wo] = conv(x [cin][H][W]) + bias (bias may be NULL), then max(·, 0) when `relu`.
+/// y [cout][Ho][Wo] = conv(x [cin][H][W]) + bias + residual [cout][Ho][Wo] (bias and residual
+/// may be NULL), then max(·, 0) when `relu`. y may not alias x; it may alias residual.
 void emo_conv_forward_image(const emo_conv_shape *shape, const float *x, const float *forward_weights,
-                            const float *bias, int relu, float *y, void *scratch);
+                            const float *bias, const float *residual, int relu, float *y, void *scratch);
 
 /// Floats of the input-gradient weight layout: cout·cin·kh·kw.
 size_t emo_conv_data_weights_count(const emo_conv_shape *shape);

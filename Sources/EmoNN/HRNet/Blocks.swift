@@ -29,9 +29,10 @@ public final class BasicBlock: Layer {
     }
 
     public func forward(_ x: Variable, context: ForwardContext) -> Variable {
-        var y = convolveAndNormalize(x, convolution: conv1, normalization: bn1, relu: true, context: context)
-        y = convolveAndNormalize(y, convolution: conv2, normalization: bn2, relu: false, context: context)
-        return addRelu(y, downsample?.forward(x, context: context) ?? x)
+        let y = convolveAndNormalize(x, convolution: conv1, normalization: bn1, relu: true, context: context)
+        let shortcut = downsample?.forward(x, context: context) ?? x
+        return convolveAndNormalize(
+            y, convolution: conv2, normalization: bn2, adding: shortcut, relu: true, context: context)
     }
 }
 
@@ -69,7 +70,8 @@ public final class Bottleneck: Layer {
     public func forward(_ x: Variable, context: ForwardContext) -> Variable {
         var y = convolveAndNormalize(x, convolution: conv1, normalization: bn1, relu: true, context: context)
         y = convolveAndNormalize(y, convolution: conv2, normalization: bn2, relu: true, context: context)
-        y = convolveAndNormalize(y, convolution: conv3, normalization: bn3, relu: false, context: context)
-        return addRelu(y, downsample?.forward(x, context: context) ?? x)
+        let shortcut = downsample?.forward(x, context: context) ?? x
+        return convolveAndNormalize(
+            y, convolution: conv3, normalization: bn3, adding: shortcut, relu: true, context: context)
     }
 }

@@ -39,7 +39,7 @@ public final class ConvBatchNorm: Layer {
     }
 }
 
-/// `normalization(convolution(x))`, then ReLU if `relu`.
+/// `normalization(convolution(x))` (+ `residual`), then ReLU if `relu`.
 ///
 /// In evaluation on a tape that records nothing (inference), the batch norm is folded into the
 /// convolution and the ReLU applied in the same pass, as ONNX Runtime and oneDNN do: with
@@ -47,15 +47,21 @@ public final class ConvBatchNorm: Layer {
 /// (computed in Double), one product replaces a product and a normalisation pass. Equal to the
 /// separate ops up to float rounding. Otherwise the ops run separately and differentiably.
 public func convolveAndNormalize(
-    _ x: Variable, convolution: Conv2d, normalization: BatchNorm2d, relu: Bool, context: ForwardContext
+    _ x: Variable, convolution: Conv2d, normalization: BatchNorm2d, adding residual: Variable? = nil, relu: Bool,
+    context: ForwardContext
 ) -> Variable {
     if !context.training && !context.tape.isRecording {
         let (weight, bias) = foldedParameters(convolution: convolution, normalization: normalization)
         return context.tape.constant(Kernels.conv2dForward(
-            x.value, weight: weight, bias: bias, stride: convolution.stride, padding: convolution.padding, relu: relu))
+            x.value, weight: weight, bias: bias, stride: convolution.stride, padding: convolution.padding,
+            adding: residual?.value, relu: relu))
     }
     let y = convolution.forward(x, context: context)
-    return relu ? normalization.forwardRelu(y, context: context) : normalization.forward(y, context: context)
+    guard let residual else {
+        return relu ? normalization.forwardRelu(y, context: context) : normalization.forward(y, context: context)
+    }
+    let normalized = normalization.forward(y, context: context)
+    return relu ? addRelu(normalized, residual) : add(normalized, residual)
 }
 
 /// (W', b') of a convolution followed by an evaluation-mode batch norm (see `convolveAndNormalize`).

@@ -276,25 +276,34 @@ extension Kernels {
     ///
     /// im2col over blocks of images + one `cblas_sgemm` per group and block; a 1×1 stride-1
     /// convolution skips im2col when a block is one image. Or the direct kernels
-    /// (`ConvolutionAlgorithm`). `relu`: max(·, 0) on the result (inference with folded batch norm).
+    /// (`ConvolutionAlgorithm`). `residual` (shaped like the output) is added and then `relu`
+    /// applied, in the same pass on the direct path (inference with folded batch norm).
     public static func conv2dForward(
         _ x: Tensor, weight: Tensor, bias: Tensor?, stride: Size2D = 1, padding: Size2D = 0,
-        dilation: Size2D = 1, groups: Int = 1, relu: Bool = false, algorithm: ConvolutionAlgorithm = .configured
+        dilation: Size2D = 1, groups: Int = 1, adding residual: Tensor? = nil, relu: Bool = false,
+        algorithm: ConvolutionAlgorithm = .configured
     ) -> Tensor {
         let g = ConvolutionGeometry(
             input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
         if let bias { precondition(bias.shape == [g.outputChannels], "conv2d: bias \(bias.shape) ≠ [\(g.outputChannels)]") }
-        if DirectConvolution.chosen(for: g, algorithm: algorithm) {
-            return DirectConvolution.forward(x, weight: weight, bias: bias, relu: relu, geometry: g)
+        if let residual {
+            precondition(residual.shape == [g.batch, g.outputChannels, g.outputHeight, g.outputWidth],
+                         "conv2d: residual \(residual.shape) ≠ output shape")
         }
-        if relu {
+        if DirectConvolution.chosen(for: g, algorithm: algorithm) {
+            return DirectConvolution.forward(x, weight: weight, bias: bias, residual: residual, relu: relu, geometry: g)
+        }
+        if relu || residual != nil {
             var y = conv2dForward(
                 x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
                 algorithm: .im2col)
-            y.withUnsafeMutableBufferPointer { values in
-                let base = values.baseAddress!
-                parallelChunks(values.count, costPerItem: 1) { start, end in
-                    for i in start..<end where !(base[i] > 0) { base[i] = 0 }
+            if let residual { addInPlace(&y, residual) }
+            if relu {
+                y.withUnsafeMutableBufferPointer { values in
+                    let base = values.baseAddress!
+                    parallelChunks(values.count, costPerItem: 1) { start, end in
+                        for i in start..<end where !(base[i] > 0) { base[i] = 0 }
+                    }
                 }
             }
             return y

@@ -100,8 +100,10 @@ enum DirectConvolution {
     static func floats(_ bytes: Int) -> Int { (bytes + 3) / 4 + 16 }
 
     /// x [N, Cin, H, W], weight [Cout, Cin, kh, kw], bias [Cout]? → [N, Cout, Ho, Wo]
-    /// ReLU applied in the same pass when `relu`.
-    static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, relu: Bool, geometry g: ConvolutionGeometry) -> Tensor {
+    /// `residual` (the output's shape) added and ReLU applied in the same pass.
+    static func forward(
+        _ x: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?, relu: Bool, geometry g: ConvolutionGeometry
+    ) -> Tensor {
         var s = shape(g)
         let forwardWeights = Tensor(uninitializedShape: [Int(emo_conv_forward_weights_count(&s))]) { out in
             weight.withUnsafeBufferPointer { emo_conv_prepare_forward_weights(&s, $0.baseAddress!, out.baseAddress!) }
@@ -114,17 +116,19 @@ enum DirectConvolution {
             x.withUnsafeBufferPointer { px in
                 forwardWeights.withUnsafeBufferPointer { pw in
                     withOptionalPointer(bias) { pb in
+                    withOptionalPointer(residual) { pr in
                         let px = px.baseAddress!, pw = pw.baseAddress!
                         run(parts: parts) { part in
                             var s = s
                             ScratchPool.shared.withBuffer(count: scratch) { buffer in
                                 for image in images(part: part, of: parts, batch: g.batch) {
                                     emo_conv_forward_image(
-                                        &s, px + image * inputImage, pw, pb, relu ? 1 : 0, po + image * outputImage,
-                                        buffer)
+                                        &s, px + image * inputImage, pw, pb, pr.map { $0 + image * outputImage },
+                                        relu ? 1 : 0, po + image * outputImage, buffer)
                                 }
                             }
                         }
+                    }
                     }
                 }
             }

@@ -96,19 +96,19 @@ public struct AudioDecoder: Sendable {
             declaredFrames: framesRead != reader.frames ? reader.frames : reader.declaredFramesIfTruncated)
     }
 
+    /// One `stat` and one `access` (FileManager's attribute calls cost more than reading a short file).
     static func checkPath(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
             throw AudioError(.fileMissing, path: path, reason: "no such file")
         }
-        if isDirectory.boolValue {
+        if info.st_mode & S_IFMT == S_IFDIR {
             throw AudioError(.unreadable, path: path, reason: "is a directory, not an audio file")
         }
-        guard FileManager.default.isReadableFile(atPath: path) else {
+        guard access(path, R_OK) == 0 else {
             throw AudioError(.unreadable, path: path, reason: "permission denied")
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? -1
-        if size == 0 {
+        if info.st_size == 0 {
             throw AudioError(.empty, path: path, reason: "the file is 0 bytes long")
         }
     }
@@ -117,33 +117,37 @@ public struct AudioDecoder: Sendable {
     private static func readMono(_ reader: SndFileReader, policy: ChannelPolicy) throws -> ([Float], Int) {
         let channels = reader.channels
         let expected = reader.frames
+        if reader.encoding == .pcm16 && channels == 1 {
+            // Read straight into a short buffer the size of the file, then scale in one pass; neither
+            // buffer is zero-filled first.
+            var framesRead = 0
+            let shorts = try [Int16](unsafeUninitializedCapacity: expected) { buffer, initialized in
+                framesRead = try readAll(expected) { offset, count in
+                    try reader.readShorts(into: buffer.baseAddress! + offset, frameCount: count)
+                }
+                initialized = framesRead
+            }
+            let scale: Float = 1.0 / 32768.0
+            let output = [Float](unsafeUninitializedCapacity: framesRead) { out, initialized in
+                shorts.withUnsafeBufferPointer { input in
+                    for i in 0..<framesRead { out[i] = Float(input[i]) * scale }
+                }
+                initialized = framesRead
+            }
+            return (output, framesRead)
+        }
         var output = [Float](repeating: 0, count: expected)
         var framesRead = 0
         if reader.encoding == .pcm16 {
             let scale: Float = 1.0 / 32768.0
-            if channels == 1 {
-                // Read straight into a short buffer the size of the file, then scale in one pass.
-                var shorts = [Int16](repeating: 0, count: expected)
-                framesRead = try shorts.withUnsafeMutableBufferPointer { buffer in
-                    try readAll(expected) { offset, count in
-                        try reader.readShorts(into: buffer.baseAddress! + offset, frameCount: count)
-                    }
-                }
-                output.withUnsafeMutableBufferPointer { out in
-                    shorts.withUnsafeBufferPointer { input in
-                        for i in 0..<framesRead { out[i] = Float(input[i]) * scale }
-                    }
-                }
-            } else {
-                let block = 4096
-                var shorts = [Int16](repeating: 0, count: block * channels)
-                try shorts.withUnsafeMutableBufferPointer { buffer in
-                    while framesRead < expected {
-                        let got = try reader.readShorts(into: buffer.baseAddress!, frameCount: min(block, expected - framesRead))
-                        if got == 0 { break }
-                        reduce(UnsafeBufferPointer(buffer), frames: got, channels: channels, policy: policy, scale: scale, into: &output, at: framesRead)
-                        framesRead += got
-                    }
+            let block = 4096
+            var shorts = [Int16](repeating: 0, count: block * channels)
+            try shorts.withUnsafeMutableBufferPointer { buffer in
+                while framesRead < expected {
+                    let got = try reader.readShorts(into: buffer.baseAddress!, frameCount: min(block, expected - framesRead))
+                    if got == 0 { break }
+                    reduce(UnsafeBufferPointer(buffer), frames: got, channels: channels, policy: policy, scale: scale, into: &output, at: framesRead)
+                    framesRead += got
                 }
             }
         } else {

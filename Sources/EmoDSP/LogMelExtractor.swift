@@ -108,13 +108,19 @@ public struct LogMelExtractor: Sendable {
         defer { pool.give(workspace) }
         var output = [Float](repeating: 0, count: frames * bands)
         output.withUnsafeMutableBufferPointer { out in
-            let power = workspace.power
+            // Power spectra of 8 consecutive frames side by side (bin-major, one frame per lane), then the
+            // filterbank on all 8 at once.
+            let block = MelFilterbank.blockFrames
+            let lanes = workspace.powerBlock
             stft.forEachFrameSpectrum(samples, frames: frames, workspace: workspace.stft) { frame, spectrum in
+                let lane = frame % block
                 for k in 0..<bins {
                     let re = spectrum[2 * k], im = spectrum[2 * k + 1]
-                    power[k] = re * re + im * im
+                    lanes[k * block + lane] = re * re + im * im
                 }
-                filterbank.apply(row: power, into: out.baseAddress! + frame * bands)
+                if lane == block - 1 || frame == frames - 1 {
+                    filterbank.apply(block: lanes, lanes: lane + 1, into: out.baseAddress! + (frame - lane) * bands, rowStride: bands)
+                }
             }
             decibels.apply(out)
             if case .utterance(let epsilon) = configuration.normalisation {
@@ -134,15 +140,17 @@ public struct LogMelExtractor: Sendable {
 /// Scratch memory for one extraction at a time.
 final class ExtractorWorkspace {
     let stft: STFTWorkspace
-    let power: UnsafeMutablePointer<Float>
+    /// Power spectra of `MelFilterbank.blockFrames` (8) frames, bin-major: `powerBlock[8k + lane]`; 32-byte aligned.
+    let powerBlock: UnsafeMutablePointer<Float>
 
     init(fftSize: Int) {
         stft = STFTWorkspace(fftSize: fftSize)
-        power = UnsafeMutablePointer<Float>.allocate(capacity: fftSize / 2 + 1)
-        power.initialize(repeating: 0, count: fftSize / 2 + 1)
+        let count = (fftSize / 2 + 1) * MelFilterbank.blockFrames
+        powerBlock = UnsafeMutableRawPointer.allocate(byteCount: 4 * count, alignment: 32).bindMemory(to: Float.self, capacity: count)
+        powerBlock.initialize(repeating: 0, count: count)
     }
 
-    deinit { power.deallocate() }
+    deinit { powerBlock.deallocate() }
 }
 
 /// A lock-protected stack of workspaces; holds at most as many as were ever in use at once.

@@ -177,6 +177,36 @@ public struct MelFilterbank: Sendable, Equatable {
         return Spectrogram(frames: spectrogram.frames, bins: melBands, values: out)
     }
 
+    /// Frames processed together by `apply(block:lanes:into:rowStride:)`.
+    static let blockFrames = 8
+
+    /// Eight frames at once: `input[8k + l]` holds bin k of frame l (memory aligned to 32 bytes); frame `l < lanes` goes to
+    /// `output[l · rowStride + band]`. Each band's sum runs along the lanes, so the short sums of the low
+    /// bands are not one long chain of dependent scalar additions. Per frame, the same products summed in
+    /// the same order as `apply(row:into:)` for bands shorter than the vector width.
+    @inline(__always)
+    func apply(block input: UnsafePointer<Float>, lanes: Int, into output: UnsafeMutablePointer<Float>, rowStride: Int) {
+        let raw = UnsafeRawPointer(input)
+        let stride = MemoryLayout<SIMD8<Float>>.stride
+        weights.withUnsafeBufferPointer { w in
+            starts.withUnsafeBufferPointer { start in
+                lengths.withUnsafeBufferPointer { length in
+                    offsets.withUnsafeBufferPointer { offset in
+                        for band in 0..<melBands {
+                            let source = raw + start[band] * stride
+                            let weight = w.baseAddress! + offset[band]
+                            var sum = SIMD8<Float>()
+                            for j in 0..<length[band] {
+                                sum += source.load(fromByteOffset: j * stride, as: SIMD8<Float>.self) * weight[j]
+                            }
+                            for lane in 0..<lanes { output[lane * rowStride + band] = sum[lane] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// One frame: `output[band] = Σ_k weight[band, k] · input[k]`, touching only non-zero weights.
     @inline(__always)
     func apply(row input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {

@@ -43,24 +43,69 @@ public enum NPYFile {
     }
 
     /// Writes `values` with `shape` to `path`: to a temporary name in the same folder, then renamed, so a
-    /// reader never sees a partial file. Uses plain POSIX calls (no intermediate copy of the data).
+    /// reader never sees a partial file. Header and data go out in one `write` call.
     public static func write(values: [Float], shape: [Int], to path: String) throws {
-        let head = try header(shape: shape, count: values.count)
+        var buffer: [UInt8] = []
+        try values.withUnsafeBufferPointer { source in
+            try write(shape: shape, count: values.count, to: path, buffer: &buffer) { destination in
+                if let base = source.baseAddress { destination.update(from: base, count: source.count) }
+            }
+        }
+    }
+
+    /// Writes a row-major `rows` × `columns` matrix transposed, as a `columns` × `rows` array (a frames × bins
+    /// spectrogram as librosa's bins × frames), without an intermediate array. `buffer` is scratch memory
+    /// that a caller writing many files passes again each time.
+    public static func writeTransposed(
+        _ values: [Float], rows: Int, columns: Int, to path: String, buffer: inout [UInt8]
+    ) throws {
+        guard rows * columns == values.count else {
+            throw AudioError(.invalidParameter, reason: "a \(rows) × \(columns) matrix holds \(rows * columns) values, got \(values.count)")
+        }
+        try values.withUnsafeBufferPointer { source in
+            try write(shape: [columns, rows], count: values.count, to: path, buffer: &buffer) { destination in
+                guard let input = source.baseAddress else { return }
+                // Blocks of 16 rows: reads stay in a few cache lines, writes are 16 consecutive floats.
+                var row0 = 0
+                while row0 < rows {
+                    let rowEnd = min(row0 + 16, rows)
+                    for column in 0..<columns {
+                        let output = destination + column * rows
+                        for row in row0..<rowEnd { output[row] = input[row * columns + column] }
+                    }
+                    row0 = rowEnd
+                }
+            }
+        }
+    }
+
+    /// Writes an array of `count` floats with `shape`, filled in place by `fill`, through `buffer` (resized
+    /// as needed): header and data in one `write` to a temporary name, then renamed.
+    public static func write(
+        shape: [Int], count: Int, to path: String, buffer: inout [UInt8], fill: (UnsafeMutablePointer<Float>) -> Void
+    ) throws {
+        let head = try header(shape: shape, count: count)
+        let total = head.count + 4 * count
+        if buffer.count < total { buffer = [UInt8](repeating: 0, count: total) }
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
             throw AudioError(.writeFailed, path: path, reason: String(cString: strerror(errno)))
         }
-        func writeAll(_ raw: UnsafeRawBufferPointer) -> Bool {
+        let ok = buffer.withUnsafeMutableBytes { raw -> Bool in
+            let base = raw.baseAddress!
+            head.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: head.count) }
+            // The header is a multiple of 64 bytes long, so the data is aligned; little-endian hosts:
+            // memory = file bytes.
+            fill((base + head.count).bindMemory(to: Float.self, capacity: count))
             var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            while offset < total {
+                let n = Foundation.write(fd, base + offset, total - offset)
                 if n <= 0 { return false }
                 offset += n
             }
             return true
         }
-        let ok = head.withUnsafeBytes(writeAll) && values.withUnsafeBytes(writeAll)
         let reason = ok ? "" : String(cString: strerror(errno))
         if close(fd) != 0 || !ok {
             unlink(temporary)

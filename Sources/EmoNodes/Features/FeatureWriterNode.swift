@@ -133,7 +133,7 @@ public final class FeatureWriterNode: StreamNode {
         var lines = ""
         var pending = 0
         var createdFolders = Set<String>()
-        var scratch: [Float] = []
+        var scratch: [UInt8] = []
         // One append per batch, after its files are complete: a kill loses at most this batch's lines.
         func flush() {
             if !lines.isEmpty { partial.write(Data(lines.utf8)) }
@@ -172,8 +172,8 @@ public final class FeatureWriterNode: StreamNode {
         return ["report": ArrayStream([Item(id: nodeId, payload: ReportPayload(summary))])]
     }
 
-    /// Writes one item's `.npy`; the shape written. `scratch` is reused between calls for the transposition.
-    func write(_ item: Item, folders: inout Set<String>, scratch: inout [Float]) throws -> [Int] {
+    /// Writes one item's `.npy`; the shape written. `scratch` is the file buffer, reused between calls.
+    func write(_ item: Item, folders: inout Set<String>, scratch: inout [UInt8]) throws -> [Int] {
         let spectrum = try item.payload(as: SpectrumPayload.self)
         let destination = (out as NSString).appendingPathComponent(Self.relativeFile(for: item.id))
         let folder = (destination as NSString).deletingLastPathComponent
@@ -183,11 +183,14 @@ public final class FeatureWriterNode: StreamNode {
         }
         if binsFirst {
             let shape = [spectrum.bins, spectrum.frames]
-            try NPYFile.write(values: spectrum.spectrogram.transposed(), shape: shape, to: destination)
+            try NPYFile.writeTransposed(spectrum.values, rows: spectrum.frames, columns: spectrum.bins, to: destination,
+                                        buffer: &scratch)
             return shape
         } else {
             let shape = [spectrum.frames, spectrum.bins]
-            try NPYFile.write(values: spectrum.values, shape: shape, to: destination)
+            try NPYFile.write(shape: shape, count: spectrum.values.count, to: destination, buffer: &scratch) { output in
+                spectrum.values.withUnsafeBufferPointer { if let base = $0.baseAddress { output.update(from: base, count: $0.count) } }
+            }
             return shape
         }
     }

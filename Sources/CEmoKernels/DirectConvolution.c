@@ -19,8 +19,6 @@ void emo_conv_backward_weight_image_avx512(const emo_conv_shape *, const float *
 
 // MARK: kernel selection
 
-static int portable_forced = 0;
-
 static int cpu_has_avx512(void) {
 #if defined(__x86_64__)
     static int cached = -1;
@@ -34,9 +32,10 @@ static int cpu_has_avx512(void) {
 #endif
 }
 
-int emo_direct_conv_accelerated(void) { return !portable_forced && cpu_has_avx512(); }
+int emo_direct_conv_accelerated(void) { return cpu_has_avx512(); }
 
-void emo_direct_conv_force_portable(int portable) { portable_forced = portable != 0; }
+/// Whether this shape runs on the AVX-512 build.
+static int use_avx512(const emo_conv_shape *s) { return !s->portable && cpu_has_avx512(); }
 
 // MARK: geometry and layouts
 
@@ -92,7 +91,7 @@ size_t emo_conv_backward_weight_scratch_bytes(const emo_conv_shape *s) { return 
 void emo_conv_forward_image(const emo_conv_shape *s, const float *x, const float *forward_weights, const float *bias,
                             const float *residual, int relu, float *y, void *scratch) {
 #if defined(__x86_64__)
-    if (emo_direct_conv_accelerated()) {
+    if (use_avx512(s)) {
         emo_conv_forward_image_avx512(s, x, forward_weights, bias, residual, relu, y, scratch);
         return;
     }
@@ -103,7 +102,7 @@ void emo_conv_forward_image(const emo_conv_shape *s, const float *x, const float
 void emo_conv_backward_data_image(const emo_conv_shape *s, const float *dy, const float *data_weights, float *dx,
                                   void *scratch) {
 #if defined(__x86_64__)
-    if (emo_direct_conv_accelerated()) {
+    if (use_avx512(s)) {
         emo_conv_backward_data_image_avx512(s, dy, data_weights, dx, scratch);
         return;
     }
@@ -114,7 +113,7 @@ void emo_conv_backward_data_image(const emo_conv_shape *s, const float *dy, cons
 void emo_conv_backward_weight_image(const emo_conv_shape *s, const float *x, const float *dy, float *accumulator,
                                     void *scratch) {
 #if defined(__x86_64__)
-    if (emo_direct_conv_accelerated()) {
+    if (use_avx512(s)) {
         emo_conv_backward_weight_image_avx512(s, x, dy, accumulator, scratch);
         return;
     }

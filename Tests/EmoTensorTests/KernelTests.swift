@@ -63,13 +63,6 @@ import Testing
         #expect(relativeError(fused, expected) <= 1e-5)
     }
 
-    /// The portable micro-kernels of the direct path (the ones a CPU without AVX-512 runs).
-    /// Switching is process-wide, so this test runs alone; either kernel set computes the same sums.
-    @Test func portableDirectConvolutionMatchesReference() {
-        Kernels.usePortableDirectConvolution(true)
-        defer { Kernels.usePortableDirectConvolution(false) }
-        for c in Self.directCases + Array(Self.cases.prefix(4)) { checkConvolution(c, algorithm: .direct) }
-    }
 
     func checkConvolution(_ c: Case, algorithm: ConvolutionAlgorithm, sourceLocation: SourceLocation = #_sourceLocation) {
         let x = randomTensor(c.input, seed: 1), w = randomTensor(c.weight, seed: 2), b = randomTensor([c.weight[0]], seed: 3)

@@ -28,6 +28,7 @@ typedef struct emo_conv_shape {
     int kh, kw;              ///< kernel size
     int sh, sw;              ///< stride
     int ph, pw;              ///< padding
+    int portable;            ///< 1: use the portable micro-kernels even where AVX-512 is available (tests)
 } emo_conv_shape;
 
 /// ⌊(H + 2·ph − kh) / sh⌋ + 1
@@ -35,10 +36,9 @@ int emo_conv_output_height(const emo_conv_shape *shape);
 /// ⌊(W + 2·pw − kw) / sw⌋ + 1
 int emo_conv_output_width(const emo_conv_shape *shape);
 
-/// 1 when the AVX-512 micro-kernels are in use on this CPU, 0 when the portable ones are.
+/// 1 when this CPU runs the AVX-512 micro-kernels (shapes with `portable` = 0), 0 when every
+/// shape uses the portable ones.
 int emo_direct_conv_accelerated(void);
-/// Forces the portable micro-kernels (1) or restores the best available (0). For tests.
-void emo_direct_conv_force_portable(int portable);
 
 /// Floats of the forward weight layout: cin·kh·kw·cout.
 size_t emo_conv_forward_weights_count(const emo_conv_shape *shape);

@@ -44,7 +44,8 @@ public final class SumFusion: FusionLayer {
     public var state: [StateEntry] { paths.flatMap { $0.flatMap { $0.flatMap(\.state) } } }
 
     public func forward(_ branches: [Variable], context: ForwardContext) -> [Variable] {
-        (0..<branches.count).map { i in
+        if !context.training && !context.tape.isRecording { return inferenceForward(branches, context: context) }
+        return (0..<branches.count).map { i in
             let target = branches[i].shape
             var terms: [Variable] = []
             for j in 0..<branches.count where j != i {
@@ -59,6 +60,37 @@ public final class SumFusion: FusionLayer {
             var sum = branches[i]
             for term in terms { sum = add(sum, term) }
             return addRelu(sum, last)
+        }
+    }
+}
+
+extension SumFusion {
+    /// The same sums at inference with fewer passes: the last convolution of each downsampling
+    /// path adds the running sum in its own epilogue (and applies the final ReLU when it is the
+    /// last term), so only the upsampled terms are added separately.
+    func inferenceForward(_ branches: [Variable], context: ForwardContext) -> [Variable] {
+        (0..<branches.count).map { i in
+            let target = branches[i].shape
+            let others = (0..<branches.count).filter { $0 != i }
+            var sum = branches[i]
+            for (position, j) in others.enumerated() {
+                let isLast = position == others.count - 1
+                var y = branches[j]
+                let path = paths[i][j]
+                if j < i, let final = path.last {
+                    for layer in path.dropLast() { y = layer.forward(y, context: context) }
+                    sum = convolveAndNormalize(
+                        y, convolution: final.convolution, normalization: final.normalization, adding: sum, relu: isLast,
+                        context: context)
+                    continue
+                }
+                for layer in path { y = layer.forward(y, context: context) }
+                if y.shape[2] != target[2] || y.shape[3] != target[3] {
+                    y = upsampleNearest(y, toHeight: target[2], width: target[3])
+                }
+                sum = isLast ? addRelu(sum, y) : add(sum, y)
+            }
+            return sum
         }
     }
 }

@@ -291,7 +291,9 @@ extension Kernels {
                          "conv2d: residual \(residual.shape) ≠ output shape")
         }
         if DirectConvolution.chosen(for: g, algorithm: algorithm) {
-            return DirectConvolution.forward(x, weight: weight, bias: bias, residual: residual, relu: relu, geometry: g)
+            return DirectConvolution.forward(
+                x, weight: weight, bias: bias, residual: residual, relu: relu, geometry: g,
+                portable: algorithm == .directPortable)
         }
         if relu || residual != nil {
             var y = conv2dForward(
@@ -438,7 +440,7 @@ extension Kernels {
         if directInputGradient || directWeight {
             let (dx, dw) = DirectConvolution.backward(
                 outputGradient: dy, input: x, weight: weight, geometry: g, computeInput: directInputGradient,
-                computeWeight: directWeight)
+                computeWeight: directWeight, portable: algorithm == .directPortable)
             let rest: (input: Tensor?, weight: Tensor?, bias: Tensor?) =
                 computeInput != directInputGradient || computeWeight != directWeight
                 ? conv2dBackward(

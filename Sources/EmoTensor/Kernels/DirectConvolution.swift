@@ -12,6 +12,9 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// The direct (im2col-free, indirect-product) kernels of `CEmoKernels`; groups 1, dilation 1
     /// only — other convolutions still use im2col.
     case direct
+    /// The direct kernels with their portable C micro-kernels, on any CPU (what a CPU without
+    /// AVX-512 runs; for tests).
+    case directPortable
 
     /// The process-wide choice: `EMOTENSOR_CONVOLUTION=im2col|direct|automatic` (default automatic).
     /// For experiments and benchmarks; read once.
@@ -47,7 +50,7 @@ enum DirectConvolution {
         guard supports(g) else { return false }
         switch algorithm {
         case .im2col: return false
-        case .direct: return true
+        case .direct, .directPortable: return true
         case .automatic: return isAccelerated && isPreferred(g, pass: pass)
         }
     }
@@ -67,12 +70,13 @@ enum DirectConvolution {
         return true
     }
 
-    static func shape(_ g: ConvolutionGeometry) -> emo_conv_shape {
+    /// The C description of `g`; `portable` selects the portable micro-kernels on any CPU.
+    static func shape(_ g: ConvolutionGeometry, portable: Bool) -> emo_conv_shape {
         emo_conv_shape(
             cin: Int32(g.inputChannels), height: Int32(g.inputHeight), width: Int32(g.inputWidth),
             cout: Int32(g.outputChannels), kh: Int32(g.kernelSize.height), kw: Int32(g.kernelSize.width),
             sh: Int32(g.stride.height), sw: Int32(g.stride.width), ph: Int32(g.padding.height),
-            pw: Int32(g.padding.width))
+            pw: Int32(g.padding.width), portable: portable ? 1 : 0)
     }
 
     /// Contiguous image ranges, up to 4 per core, so a core slowed by another process does not
@@ -102,9 +106,10 @@ enum DirectConvolution {
     /// x [N, Cin, H, W], weight [Cout, Cin, kh, kw], bias [Cout]? → [N, Cout, Ho, Wo]
     /// `residual` (the output's shape) added and ReLU applied in the same pass.
     static func forward(
-        _ x: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?, relu: Bool, geometry g: ConvolutionGeometry
+        _ x: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?, relu: Bool, geometry g: ConvolutionGeometry,
+        portable: Bool
     ) -> Tensor {
-        var s = shape(g)
+        var s = shape(g, portable: portable)
         let forwardWeights = Tensor(uninitializedShape: [Int(emo_conv_forward_weights_count(&s))]) { out in
             weight.withUnsafeBufferPointer { emo_conv_prepare_forward_weights(&s, $0.baseAddress!, out.baseAddress!) }
         }
@@ -138,9 +143,9 @@ enum DirectConvolution {
     /// Gradients with respect to the input and the weight (each only when asked for).
     static func backward(
         outputGradient dy: Tensor, input x: Tensor, weight: Tensor, geometry g: ConvolutionGeometry,
-        computeInput: Bool, computeWeight: Bool
+        computeInput: Bool, computeWeight: Bool, portable: Bool
     ) -> (input: Tensor?, weight: Tensor?) {
-        var s = shape(g)
+        var s = shape(g, portable: portable)
         let inputImage = g.inputChannels * g.inputPlane, outputImage = g.outputChannels * g.outputPlane
         let parts = parts(batch: g.batch)
         var dx: Tensor? = nil
@@ -212,11 +217,4 @@ private func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Fl
 extension Kernels {
     /// True when the direct convolution kernels run on AVX-512 on this CPU.
     public static var directConvolutionAccelerated: Bool { DirectConvolution.isAccelerated }
-
-    /// Makes the direct convolution kernels use their portable C micro-kernels (`true`) or the
-    /// best the CPU has (`false`). Both compute the same products; this exists so that tests can
-    /// check the portable ones on machines with AVX-512.
-    public static func usePortableDirectConvolution(_ portable: Bool) {
-        emo_direct_conv_force_portable(portable ? 1 : 0)
-    }
 }

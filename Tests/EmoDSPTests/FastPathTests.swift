@@ -1,3 +1,4 @@
+import CSoxr
 import Foundation
 import Testing
 
@@ -76,4 +77,64 @@ struct FastPathTests {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty)
     }
+}
+
+
+@Suite("Pooled soxr")
+struct PooledSoxrTests {
+    /// What the binding computed before the pool: one `soxr_oneshot` call.
+    func oneshot(_ input: [Float], from inputRate: Int, to outputRate: Int, recipe: UInt, outputCount: Int) -> [Float] {
+        var quality = soxr_quality_spec(recipe, 0)
+        var io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
+        var runtime = soxr_runtime_spec(1)
+        var output = [Float](repeating: 0, count: outputCount + 1)
+        var produced = 0
+        let error = input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { out in
+                soxr_oneshot(Double(inputRate), Double(outputRate), 1, source.baseAddress, source.count, nil,
+                             out.baseAddress, out.count, &produced, &io, &quality, &runtime)
+            }
+        }
+        #expect(error == nil)
+        return Array(output.prefix(outputCount))
+    }
+
+    @Test("a reused, cleared resampler gives soxr_oneshot's output bit for bit, from any thread")
+    func pooledEqualsOneshot() throws {
+        var generator = SplitMix64(seed: 9)
+        for (from, to) in [(48_000, 16_000), (44_100, 16_000), (22_050, 16_000), (8_000, 16_000)] {
+            for recipe in [SoxrRecipe.high, .veryHigh] {
+                // Different lengths in turn, so every call after the first reuses a resampler.
+                for count in [172_800, 1, 999, 48_000, 3, 172_800] {
+                    let input = (0..<count).map { _ in Float(generator.nextUnit() * 2 - 1) * 0.5 }
+                    let expectedCount = Resampler.outputCount(count, from: from, to: to)
+                    let pooled = try input.withUnsafeBufferPointer {
+                        try SoxrBinding.resample($0, from: from, to: to, recipe: recipe, outputCount: expectedCount)
+                    }
+                    let reference = oneshot(input, from: from, to: to, recipe: recipe.recipe, outputCount: expectedCount)
+                    let differing = zip(pooled, reference).filter { $0.bitPattern != $1.bitPattern }.count
+                    #expect(pooled.count == reference.count && differing == 0,
+                            "\(from) → \(to), \(recipe), \(count) samples: \(differing) of \(reference.count) differ")
+                }
+            }
+        }
+        // Concurrent callers each get their own resampler.
+        let input = (0..<48_000).map { Float(sin(Double($0) * 0.01)) * 0.3 }
+        let reference = oneshot(input, from: 48_000, to: 16_000, recipe: SoxrRecipe.high.recipe, outputCount: 16_000)
+        let mismatches = Counter()
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            let result = try? input.withUnsafeBufferPointer {
+                try SoxrBinding.resample($0, from: 48_000, to: 16_000, recipe: .high, outputCount: 16_000)
+            }
+            if result?.map(\.bitPattern) != reference.map(\.bitPattern) { mismatches.increment() }
+        }
+        #expect(mismatches.value == 0)
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

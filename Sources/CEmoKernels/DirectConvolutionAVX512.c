@@ -3,6 +3,7 @@
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
 #define FN(name) name##_avx512
 #define IGEMM emo_igemm_avx512
+#define IGEMM_BY_ROWS emo_igemm_rows_avx512
 #define OUTER emo_outer_avx512
 #include "DirectConvolutionBody.h"
 #pragma clang attribute pop

@@ -3,6 +3,7 @@
 // scatters around the micro-kernels vectorise too). Each includer defines
 //   FN(name)   the suffixed function name
 //   IGEMM      the indirect-product micro-kernel (emo_igemm_fn)
+//   IGEMM_BY_ROWS  the same by output rows with an epilogue (emo_igemm_rows_fn)
 //   OUTER      the weight-gradient micro-kernel (emo_outer_fn)
 // The layouts are in ConvolutionLayout.h; the method in include/CEmoKernels.h.
 
@@ -57,23 +58,28 @@ void FN(emo_conv_forward_image)(const emo_conv_shape *s, const float *x, const f
     const emo_forward_grid g = emo_make_forward_grid(s);
     char *cursor = scratch;
     const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
-    const float *grid = y;
-    ptrdiff_t grid_row = g.wo;
+    const emo_epilogue epilogue = {bias, residual, relu};
     if (emo_is_pointwise(s)) {
         const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
         for (int c = 0; c < s->cin; c++) rows[c] = x + (ptrdiff_t)c * s->height * s->width;
-        IGEMM(s->cout, (int)g.q, g.k, rows, forward_weights, s->cout, y, g.q);
-    } else {
-        float *planes = emo_take(&cursor, emo_aligned_floats(s->cin * g.channel));
-        float *target = g.wph == g.wo ? y : emo_take(&cursor, emo_aligned_floats(s->cout * g.q));
-        const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
-        FN(fill_phase_planes)(s, &g, x, planes);
-        FN(forward_rows)(s, &g, planes, rows);
-        IGEMM(s->cout, (int)g.q, g.k, rows, forward_weights, s->cout, target, g.q);
-        grid = target;
-        grid_row = g.wph;
+        IGEMM_BY_ROWS(s->cout, 1, (int)g.q, 0, g.k, rows, forward_weights, s->cout, y, plane_out, &epilogue);
+        return;
     }
-    if (grid == y && !bias && !relu && !residual) return;
+    float *planes = emo_take(&cursor, emo_aligned_floats(s->cin * g.channel));
+    const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
+    FN(fill_phase_planes)(s, &g, x, planes);
+    FN(forward_rows)(s, &g, planes, rows);
+    // Row by row straight into y (epilogue in registers) when whole rows fill the 16-lane vectors
+    // about as well as the flat grid does; otherwise on the flat grid, whose Wph − Wo discarded
+    // columns per row waste less on narrow images, and one compaction pass.
+    const int lanes = (g.wo + 15) / 16 * 16;
+    if ((double)(lanes - g.wo) / lanes <= (double)(g.wph - g.wo) / g.wph + 0.05) {
+        IGEMM_BY_ROWS(s->cout, g.ho, g.wo, g.wph, g.k, rows, forward_weights, s->cout, y, plane_out, &epilogue);
+        return;
+    }
+    float *grid = emo_take(&cursor, emo_aligned_floats(s->cout * g.q));
+    IGEMM(s->cout, (int)g.q, g.k, rows, forward_weights, s->cout, grid, g.q);
+    const ptrdiff_t grid_row = g.wph;
     // One pass from the grid to y: drop the discarded columns, add the bias and the residual,
     // apply the ReLU.
     for (int co = 0; co < s->cout; co++) {

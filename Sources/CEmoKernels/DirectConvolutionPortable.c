@@ -1,5 +1,6 @@
 // The direct-convolution drivers for any CPU (the portable micro-kernels).
 #define FN(name) name##_portable
 #define IGEMM emo_igemm_portable
+#define IGEMM_BY_ROWS emo_igemm_rows_portable
 #define OUTER emo_outer_portable
 #include "DirectConvolutionBody.h"

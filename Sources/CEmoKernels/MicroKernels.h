@@ -8,6 +8,19 @@
 typedef void (*emo_igemm_fn)(int M, int Q, int K, const float *const *rows, const float *wt, int ldw,
                              float *out, ptrdiff_t ldo);
 
+/// What happens to each product before it is stored: + bias[m], + residual (indexed like the
+/// output), then max(·, 0) when relu. NULL pointers skip their step.
+typedef struct {
+    const float *bias;
+    const float *residual;
+    int relu;
+} emo_epilogue;
+
+/// The indirect product by output rows, straight into an image: for r < nrows, j < width,
+/// out[m·ldo + r·width + j] = epilogue(Σₖ wt[k·ldw + m] · rows[k][r·pitch + j]).
+typedef void (*emo_igemm_rows_fn)(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
+                                  const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
+
 /// Outer-product accumulation (the weight gradient, transposed):
 /// acc[k·N + n] += Σ_q rows[k][q] · dyt[q·N + n] for k < K, n < N. N is a multiple of 16 and K of
 /// the tile height (emo_padded_k in ConvolutionLayout.h; the callers pad with zero rows and channels).
@@ -15,11 +28,15 @@ typedef void (*emo_outer_fn)(int K, int N, int Q, const float *const *rows, cons
 
 void emo_igemm_portable(int M, int Q, int K, const float *const *rows, const float *wt, int ldw, float *out,
                         ptrdiff_t ldo);
+void emo_igemm_rows_portable(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
+                             const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
 void emo_outer_portable(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc);
 
 #if defined(__x86_64__)
 void emo_igemm_avx512(int M, int Q, int K, const float *const *rows, const float *wt, int ldw, float *out,
                       ptrdiff_t ldo);
+void emo_igemm_rows_avx512(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
+                           const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
 void emo_outer_avx512(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc);
 #endif
 

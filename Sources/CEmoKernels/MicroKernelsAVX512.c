@@ -9,10 +9,12 @@
 
 enum { IGEMM_MR = 8, IGEMM_NV = 3, OUTER_NV = 3 };
 
-/// One tile of the indirect product: mr output rows × nv vectors of 16 pixels starting at q0;
+/// One tile of the indirect product: mr output rows × nv vectors of 16 pixels, read at q0 of each
+/// input row and written at o0 of each output row, through the epilogue (bias, residual, ReLU);
 /// the last vector is loaded and stored under `last`. mr and nv are constants after inlining.
 AVX512 ALWAYS_INLINE void igemm_tile(const int mr, const int nv, int K, const float *const *rows, ptrdiff_t q0,
-                                     __mmask16 last, const float *wt, int ldw, float *out, ptrdiff_t ldo) {
+                                     __mmask16 last, const float *wt, int ldw, float *out, ptrdiff_t o0, ptrdiff_t ldo,
+                                     const float *bias, const float *residual, int relu) {
     __m512 acc[IGEMM_MR][IGEMM_NV];
     for (int i = 0; i < mr; i++)
         for (int v = 0; v < nv; v++) acc[i][v] = _mm512_setzero_ps();
@@ -27,8 +29,27 @@ AVX512 ALWAYS_INLINE void igemm_tile(const int mr, const int nv, int K, const fl
             for (int v = 0; v < nv; v++) acc[i][v] = _mm512_fmadd_ps(wi, x[v], acc[i][v]);
         }
     }
+    if (bias) {
+        for (int i = 0; i < mr; i++) {
+            const __m512 b = _mm512_set1_ps(bias[i]);
+            for (int v = 0; v < nv; v++) acc[i][v] = _mm512_add_ps(acc[i][v], b);
+        }
+    }
+    if (residual) {
+        for (int i = 0; i < mr; i++) {
+            const float *r = residual + i * ldo + o0;
+            for (int v = 0; v < nv; v++)
+                acc[i][v] = _mm512_add_ps(acc[i][v], v == nv - 1 ? _mm512_maskz_loadu_ps(last, r + 16 * v)
+                                                                 : _mm512_loadu_ps(r + 16 * v));
+        }
+    }
+    if (relu) {
+        const __m512 zero = _mm512_setzero_ps();
+        for (int i = 0; i < mr; i++)
+            for (int v = 0; v < nv; v++) acc[i][v] = _mm512_max_ps(acc[i][v], zero);
+    }
     for (int i = 0; i < mr; i++) {
-        float *o = out + i * ldo + q0;
+        float *o = out + i * ldo + o0;
         for (int v = 0; v < nv; v++) {
             if (v == nv - 1) _mm512_mask_storeu_ps(o + 16 * v, last, acc[i][v]);
             else _mm512_storeu_ps(o + 16 * v, acc[i][v]);
@@ -36,7 +57,9 @@ AVX512 ALWAYS_INLINE void igemm_tile(const int mr, const int nv, int K, const fl
     }
 }
 
-#define IGEMM_CASE(MR, NV) igemm_tile(MR, NV, K, rows, q0, last, wt + m0, ldw, out + m0 * ldo, ldo)
+#define IGEMM_CASE(MR, NV)                                                                               \
+    igemm_tile(MR, NV, K, rows, q0, last, wt + m0, ldw, out + m0 * ldo, o0, ldo, bias ? bias + m0 : NULL,   \
+               residual ? residual + m0 * ldo : NULL, relu)
 #define IGEMM_ROWS(NV)                                                                                   \
     switch (mr) {                                                                                        \
     case 8: IGEMM_CASE(8, NV); break;                                                                    \
@@ -49,15 +72,19 @@ AVX512 ALWAYS_INLINE void igemm_tile(const int mr, const int nv, int K, const fl
     default: IGEMM_CASE(1, NV); break;                                                                   \
     }
 
-AVX512 void emo_igemm_avx512(int M, int Q, int K, const float *const *rows, const float *wt, int ldw, float *out,
-                             ptrdiff_t ldo) {
+/// The indirect product over `count` pixels read from `in0` of every input row and written from
+/// `out0` of every output row, through the epilogue.
+AVX512 static void igemm_span(int M, ptrdiff_t in0, ptrdiff_t out0, int count, int K, const float *const *rows,
+                              const float *wt, int ldw, float *out, ptrdiff_t ldo, const float *bias,
+                              const float *residual, int relu) {
     // Pixels outer, channels inner: one tile of every input row stays in L1 while all output
     // channels consume it.
-    for (ptrdiff_t q0 = 0; q0 < Q; q0 += 16 * IGEMM_NV) {
-        const ptrdiff_t remaining = Q - q0;
+    for (ptrdiff_t j = 0; j < count; j += 16 * IGEMM_NV) {
+        const ptrdiff_t remaining = count - j;
         const int nv = remaining >= 16 * IGEMM_NV ? IGEMM_NV : (int)((remaining + 15) / 16);
         const int tail = (int)(remaining - 16 * (nv - 1));
         const __mmask16 last = tail >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << tail) - 1);
+        const ptrdiff_t q0 = in0 + j, o0 = out0 + j;
         for (int m0 = 0; m0 < M; m0 += IGEMM_MR) {
             const int mr = M - m0 < IGEMM_MR ? M - m0 : IGEMM_MR;
             switch (nv) {
@@ -67,6 +94,18 @@ AVX512 void emo_igemm_avx512(int M, int Q, int K, const float *const *rows, cons
             }
         }
     }
+}
+
+AVX512 void emo_igemm_avx512(int M, int Q, int K, const float *const *rows, const float *wt, int ldw, float *out,
+                             ptrdiff_t ldo) {
+    igemm_span(M, 0, 0, Q, K, rows, wt, ldw, out, ldo, NULL, NULL, 0);
+}
+
+AVX512 void emo_igemm_rows_avx512(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
+                                  const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue) {
+    for (int r = 0; r < nrows; r++)
+        igemm_span(M, r * pitch, (ptrdiff_t)r * width, width, K, rows, wt, ldw, out, ldo, epilogue->bias,
+                   epilogue->residual, epilogue->relu);
 }
 
 /// One tile of the outer-product accumulation: kb rows × nv vectors of 16 channels, over the

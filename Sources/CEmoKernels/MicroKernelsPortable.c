@@ -15,6 +15,27 @@ void emo_igemm_portable(int M, int Q, int K, const float *const *rows, const flo
     }
 }
 
+void emo_igemm_rows_portable(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
+                             const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue) {
+    for (int m = 0; m < M; m++) {
+        for (int r = 0; r < nrows; r++) {
+            float *o = out + m * ldo + (ptrdiff_t)r * width;
+            for (int j = 0; j < width; j++) o[j] = 0;
+            for (int k = 0; k < K; k++) {
+                const float w = wt[(ptrdiff_t)k * ldw + m];
+                const float *in = rows[k] + r * pitch;
+                for (int j = 0; j < width; j++) o[j] += w * in[j];
+            }
+            const float *res = epilogue->residual ? epilogue->residual + m * ldo + (ptrdiff_t)r * width : NULL;
+            const float b = epilogue->bias ? epilogue->bias[m] : 0;
+            for (int j = 0; j < width; j++) {
+                float v = o[j] + b + (res ? res[j] : 0);
+                o[j] = epilogue->relu && !(v > 0) ? 0 : v;
+            }
+        }
+    }
+}
+
 void emo_outer_portable(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc) {
     for (int k = 0; k < K; k++) {
         const float *r = rows[k];

@@ -36,11 +36,17 @@ struct BenchFeaturesCommand: ParsableCommand {
         // Warm up (FFTW plans, page cache) on one file, then time the whole set.
         _ = try convert(files: Array(input.files.prefix(1)), root: input.root, out: work + "/warmup")
         let started = Date()
+        let cpuBefore = processCPUSeconds()
         let report = try convert(files: input.files, root: input.root, out: out)
         let seconds = Date().timeIntervalSince(started)
+        let cpu = processCPUSeconds() - cpuBefore
         let rate = Double(input.files.count - report.failures.count) / seconds
         print(String(format: "emohr: %.3f s -> %.1f files/s, realtime x%.0f, peak memory %d MiB, %d failed",
                      seconds, rate, audioSeconds / seconds, peakResidentBytes() >> 20, report.failures.count))
+        // CPU time (user + system, all threads) says how much work a file took, which a busy shared machine
+        // disturbs far less than the wall time.
+        print(String(format: "emohr CPU time: %.3f s, %.2f ms per file (%.2f cores busy on average)",
+                     cpu, 1000 * cpu / Double(max(1, input.files.count)), cpu / seconds))
         guard compare else { return }
 
         let (tools, where_) = ReferenceTools.locate(python: python)
@@ -173,4 +179,16 @@ struct BenchFeaturesCommand: ParsableCommand {
         guard count > 0 else { throw ValidationError("no comparable outputs") }
         return (count, maximum, Float(total / Double(values)))
     }
+}
+
+/// User + system CPU time of this process (all threads), in seconds.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+        getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1_000_000 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

@@ -34,11 +34,7 @@ public func compareConvolutionAlgorithms(
     var rng = SeededGenerator(seed: 42)
     var rows: [ConvAlgorithmComparisonRow] = []
     for shape in emohrnetConvolutionShapes(height: height, width: width) {
-        let x = Tensor.randomNormal(
-            shape: [batch, shape.inputChannels, shape.inputHeight, shape.inputWidth], using: &rng)
-        let weight = Tensor.randomNormal(
-            shape: [shape.outputChannels, shape.inputChannels, shape.kernelSize, shape.kernelSize],
-            standardDeviation: 0.1, using: &rng)
+        let (x, weight) = benchmarkOperands(shape, batch: batch, using: &rng)
         let stride = Size2D(shape.stride), padding = Size2D(shape.padding)
         let geometry = ConvolutionGeometry(
             input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: 1, groups: 1)

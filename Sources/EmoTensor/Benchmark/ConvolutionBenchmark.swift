@@ -130,11 +130,7 @@ public func runConvolutionBenchmark(batch: Int, height: Int, width: Int, repetit
     var rng = SeededGenerator(seed: 42)
     var rows: [ConvBenchmarkRow] = []
     for shape in emohrnetConvolutionShapes(height: height, width: width) {
-        let x = Tensor.randomNormal(
-            shape: [batch, shape.inputChannels, shape.inputHeight, shape.inputWidth], using: &rng)
-        let weight = Tensor.randomNormal(
-            shape: [shape.outputChannels, shape.inputChannels, shape.kernelSize, shape.kernelSize],
-            standardDeviation: 0.1, using: &rng)
+        let (x, weight) = benchmarkOperands(shape, batch: batch, using: &rng)
         let stride = Size2D(shape.stride), padding = Size2D(shape.padding)
         let includesInput = shape.name != "stem.0"
         var forwardTimes: [Double] = [], backwardTimes: [Double] = []
@@ -171,6 +167,18 @@ public func runConvolutionBenchmark(batch: Int, height: Int, width: Int, repetit
             forwardSecondsMinimum: forwardTimes.min()!, backwardSecondsMinimum: backwardTimes.min()!))
     }
     return rows
+}
+
+/// A random-normal input [batch, Cin, H, W] and weight [Cout, Cin, k, k] (σ 0.1) for one shape.
+func benchmarkOperands(
+    _ shape: ConvBenchmarkShape, batch: Int, using rng: inout SeededGenerator
+) -> (input: Tensor, weight: Tensor) {
+    let x = Tensor.randomNormal(
+        shape: [batch, shape.inputChannels, shape.inputHeight, shape.inputWidth], using: &rng)
+    let weight = Tensor.randomNormal(
+        shape: [shape.outputChannels, shape.inputChannels, shape.kernelSize, shape.kernelSize],
+        standardDeviation: 0.1, using: &rng)
+    return (x, weight)
 }
 
 /// The median of a non-empty list.

@@ -5,6 +5,8 @@
 #define IGEMM emo_igemm_avx512
 #define IGEMM_BY_ROWS emo_igemm_rows_avx512
 #define OUTER emo_outer_avx512
+#define CGEMM_ROW emo_cgemm_row_avx512
+#define STORE_CHANNELS emo_store_channels_avx512
 #include "DirectConvolutionBody.h"
 #pragma clang attribute pop
 #endif

@@ -5,6 +5,8 @@
 //   IGEMM      the indirect-product micro-kernel (emo_igemm_fn)
 //   IGEMM_BY_ROWS  the same by output rows with an epilogue (emo_igemm_rows_fn)
 //   OUTER      the weight-gradient micro-kernel (emo_outer_fn)
+//   CGEMM_ROW  the channel-vectorised product of one output row (emo_cgemm_row_fn)
+//   STORE_CHANNELS  its channel-major store with the epilogue (emo_store_channels_fn)
 // The layouts are in ConvolutionLayout.h; the method in include/CEmoKernels.h.
 
 #include <string.h>
@@ -45,6 +47,45 @@ static void FN(fill_phase_planes)(const emo_conv_shape *s, const emo_forward_gri
     }
 }
 
+/// The input with ph zero rows above and below and pw zero columns either side, per channel.
+static void FN(fill_padded)(const emo_conv_shape *s, const emo_padded_input *p, const float *x, float *padded) {
+    for (int c = 0; c < s->cin; c++) {
+        const float *image = x + (ptrdiff_t)c * s->height * s->width;
+        float *plane = padded + c * p->plane;
+        memset(plane, 0, sizeof(float) * (size_t)s->ph * p->wp);
+        for (int h = 0; h < s->height; h++) {
+            float *row = plane + (ptrdiff_t)(h + s->ph) * p->wp;
+            for (int col = 0; col < s->pw; col++) row[col] = 0;
+            memcpy(row + s->pw, image + (ptrdiff_t)h * s->width, sizeof(float) * (size_t)s->width);
+            for (int col = s->pw + s->width; col < p->wp; col++) row[col] = 0;
+        }
+        memset(plane + (ptrdiff_t)(s->ph + s->height) * p->wp, 0, sizeof(float) * (size_t)s->ph * p->wp);
+    }
+}
+
+/// The forward pass with output channels in the vectors, one output row at a time: the product
+/// into a [Wo][cout] tile, then a channel-major store with the epilogue.
+static void FN(forward_by_channels)(const emo_conv_shape *s, const float *x, const float *forward_weights,
+                                    const emo_epilogue *epilogue, float *y, char *cursor) {
+    const emo_forward_grid g = emo_make_forward_grid(s);
+    const emo_padded_input p = emo_make_padded_input(s);
+    float *padded = emo_take(&cursor, emo_aligned_floats(s->cin * p.plane));
+    float *tile = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)g.wo * s->cout));
+    const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
+    FN(fill_padded)(s, &p, x, padded);
+    for (int c = 0; c < s->cin; c++)
+        for (int ki = 0; ki < s->kh; ki++)
+            for (int kj = 0; kj < s->kw; kj++)
+                rows[(c * s->kh + ki) * s->kw + kj] = padded + c * p.plane + (ptrdiff_t)ki * p.wp + kj;
+    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
+    for (int oh = 0; oh < g.ho; oh++) {
+        CGEMM_ROW(s->cout, g.wo, s->sw, (ptrdiff_t)oh * s->sh * p.wp, g.k, rows, forward_weights, s->cout, tile);
+        const ptrdiff_t at = (ptrdiff_t)oh * g.wo;
+        const emo_epilogue row = {epilogue->bias, epilogue->residual ? epilogue->residual + at : NULL, epilogue->relu};
+        STORE_CHANNELS(s->cout, g.wo, tile, y + at, plane_out, &row);
+    }
+}
+
 static void FN(forward_rows)(const emo_conv_shape *s, const emo_forward_grid *g, const float *planes, const float **rows) {
     for (int c = 0; c < s->cin; c++)
         for (int ki = 0; ki < s->kh; ki++)
@@ -63,6 +104,10 @@ void FN(emo_conv_forward_image)(const emo_conv_shape *s, const float *x, const f
         const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
         for (int c = 0; c < s->cin; c++) rows[c] = x + (ptrdiff_t)c * s->height * s->width;
         IGEMM_BY_ROWS(s->cout, 1, (int)g.q, 0, g.k, rows, forward_weights, s->cout, y, plane_out, &epilogue);
+        return;
+    }
+    if (emo_forward_by_channels(s)) {
+        FN(forward_by_channels)(s, x, forward_weights, &epilogue, y, cursor);
         return;
     }
     float *planes = emo_take(&cursor, emo_aligned_floats(s->cin * g.channel));

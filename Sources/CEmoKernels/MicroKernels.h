@@ -21,6 +21,17 @@ typedef struct {
 typedef void (*emo_igemm_rows_fn)(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
                                   const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
 
+/// The channel-vectorised indirect product of one output row: for j < width, m < M (a multiple
+/// of 16), out[j·M + m] = Σₖ wt[k·ldw + m] · rows[k][in0 + j·step]. Every output pixel fills whole
+/// vectors of output channels, whatever the image width; step is the column stride (1 or 2).
+typedef void (*emo_cgemm_row_fn)(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
+                                 const float *wt, int ldw, float *out);
+
+/// The channel-major store after emo_cgemm_row: for m < M (a multiple of 16), j < width,
+/// y[m·plane + j] = epilogue(t[j·M + m]), the residual indexed like y. y may alias the residual.
+typedef void (*emo_store_channels_fn)(int M, int width, const float *t, float *y, ptrdiff_t plane,
+                                      const emo_epilogue *epilogue);
+
 /// Outer-product accumulation (the weight gradient, transposed):
 /// acc[k·N + n] += Σ_q rows[k][q] · dyt[q·N + n] for k < K, n < N. N is a multiple of 16 and K of
 /// the tile height (emo_padded_k in ConvolutionLayout.h; the callers pad with zero rows and channels).
@@ -30,6 +41,10 @@ void emo_igemm_portable(int M, int Q, int K, const float *const *rows, const flo
                         ptrdiff_t ldo);
 void emo_igemm_rows_portable(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
                              const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
+void emo_cgemm_row_portable(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
+                            const float *wt, int ldw, float *out);
+void emo_store_channels_portable(int M, int width, const float *t, float *y, ptrdiff_t plane,
+                                 const emo_epilogue *epilogue);
 void emo_outer_portable(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc);
 
 #if defined(__x86_64__)
@@ -37,6 +52,10 @@ void emo_igemm_avx512(int M, int Q, int K, const float *const *rows, const float
                       ptrdiff_t ldo);
 void emo_igemm_rows_avx512(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
                            const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
+void emo_cgemm_row_avx512(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
+                          const float *wt, int ldw, float *out);
+void emo_store_channels_avx512(int M, int width, const float *t, float *y, ptrdiff_t plane,
+                               const emo_epilogue *epilogue);
 void emo_outer_avx512(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc);
 #endif
 

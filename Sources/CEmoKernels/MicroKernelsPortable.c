@@ -36,6 +36,32 @@ void emo_igemm_rows_portable(int M, int nrows, int width, ptrdiff_t pitch, int K
     }
 }
 
+void emo_cgemm_row_portable(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
+                            const float *wt, int ldw, float *out) {
+    for (int j = 0; j < width; j++) {
+        float *o = out + (ptrdiff_t)j * M;
+        for (int m = 0; m < M; m++) o[m] = 0;
+        for (int k = 0; k < K; k++) {
+            const float v = rows[k][in0 + (ptrdiff_t)j * step];
+            const float *w = wt + (ptrdiff_t)k * ldw;
+            for (int m = 0; m < M; m++) o[m] += v * w[m];
+        }
+    }
+}
+
+void emo_store_channels_portable(int M, int width, const float *t, float *y, ptrdiff_t plane,
+                                 const emo_epilogue *epilogue) {
+    for (int m = 0; m < M; m++) {
+        const float b = epilogue->bias ? epilogue->bias[m] : 0;
+        const float *res = epilogue->residual ? epilogue->residual + m * plane : NULL;
+        float *o = y + m * plane;
+        for (int j = 0; j < width; j++) {
+            const float v = t[(ptrdiff_t)j * M + m] + b + (res ? res[j] : 0);
+            o[j] = epilogue->relu && !(v > 0) ? 0 : v;
+        }
+    }
+}
+
 void emo_outer_portable(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc) {
     for (int k = 0; k < K; k++) {
         const float *r = rows[k];

@@ -44,6 +44,13 @@ import Testing
         .init(input: [1, 3, 6, 7], weight: [4, 3, 1, 1], stride: 2, padding: 0, dilation: 1, groups: 1),
         .init(input: [2, 37, 4, 10], weight: [19, 37, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
         .init(input: [2, 16, 16, 38], weight: [16, 16, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
+        // Output channels in whole vectors (the channel-vectorised forward pass): 1–4 vectors per
+        // tile, rows that leave a partial pixel tile (53 = 2·24 + 5, 29 = 3·8 + 5, 7 = 6 + 1), both strides
+        .init(input: [1, 4, 5, 53], weight: [16, 4, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        .init(input: [2, 3, 9, 27], weight: [32, 3, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
+        .init(input: [2, 5, 7, 29], weight: [48, 5, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        .init(input: [1, 3, 6, 13], weight: [64, 3, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
+        .init(input: [2, 2, 6, 9], weight: [80, 2, 3, 5], stride: 1, padding: Size2D(height: 1, width: 2), dilation: 1, groups: 1),
     ]
 
     @Test(arguments: cases + directCases, ConvolutionAlgorithm.allCases)
@@ -51,11 +58,12 @@ import Testing
         checkConvolution(c, algorithm: algorithm)
     }
 
-    /// The fused epilogue: bias, residual and ReLU in the convolution's own pass.
-    @Test(arguments: ConvolutionAlgorithm.allCases)
-    func residualAndReluAreFused(_ algorithm: ConvolutionAlgorithm) {
-        let x = randomTensor([2, 5, 9, 11], seed: 11), w = randomTensor([6, 5, 3, 3], seed: 12)
-        let b = randomTensor([6], seed: 13), residual = randomTensor([2, 6, 5, 6], seed: 14)
+    /// The fused epilogue: bias, residual and ReLU in the convolution's own pass (6 output
+    /// channels: on the pixel-vectorised path; 32: on the channel-vectorised one).
+    @Test(arguments: [6, 32], ConvolutionAlgorithm.allCases)
+    func residualAndReluAreFused(outputChannels: Int, _ algorithm: ConvolutionAlgorithm) {
+        let x = randomTensor([2, 5, 9, 11], seed: 11), w = randomTensor([outputChannels, 5, 3, 3], seed: 12)
+        let b = randomTensor([outputChannels], seed: 13), residual = randomTensor([2, outputChannels, 5, 6], seed: 14)
         let fused = Kernels.conv2dForward(
             x, weight: w, bias: b, stride: 2, padding: 1, adding: residual, relu: true, algorithm: algorithm)
         let plain = ReferenceKernels.conv2d(x, weight: w, bias: b, stride: 2, padding: 1)

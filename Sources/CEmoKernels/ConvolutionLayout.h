@@ -128,20 +128,30 @@ static inline size_t emo_forward_scratch(const emo_conv_shape *s) {
     return emo_aligned_floats(s->cin * g.channel) + emo_aligned_floats(s->cout * g.q) + emo_aligned_pointers(g.k) + 64;
 }
 
+/// Whether the input gradient runs channel-vectorised (input channels in the vectors, one row
+/// of a phase at a time): input channels in whole vectors, column stride 1 or 2.
+static inline int emo_data_by_channels(const emo_conv_shape *s) {
+    return !emo_is_pointwise(s) && s->cin % 16 == 0 && (s->sw == 1 || s->sw == 2);
+}
+
 static inline size_t emo_data_scratch(const emo_conv_shape *s) {
     const emo_data_grid g = emo_make_data_grid(s);
     if (emo_is_pointwise(s)) return emo_aligned_pointers(s->cout) + 64;
+    if (emo_data_by_channels(s))
+        return emo_aligned_floats(s->cout * g.grid) + emo_aligned_floats((ptrdiff_t)g.wd * s->cin) +
+               emo_aligned_pointers((ptrdiff_t)s->cout * g.max_taps) + 64;
     return emo_aligned_floats(s->cout * g.grid) + emo_aligned_floats(s->cin * g.q) +
            emo_aligned_pointers((ptrdiff_t)s->cout * g.max_taps) + 64;
 }
 
 static inline size_t emo_weight_scratch(const emo_conv_shape *s) {
     const emo_forward_grid g = emo_make_forward_grid(s);
-    const ptrdiff_t q = emo_is_pointwise(s) ? (ptrdiff_t)s->height * s->width : g.q;
-    const size_t common = emo_aligned_floats(q * emo_padded_cout(s)) + emo_aligned_floats(q) +
+    const int pointwise = emo_is_pointwise(s);
+    const ptrdiff_t plane = pointwise ? (ptrdiff_t)s->height * s->width : emo_make_padded_input(s).plane;
+    const size_t common = emo_aligned_floats((ptrdiff_t)g.ho * g.wo * emo_padded_cout(s)) + emo_aligned_floats(plane) +
                           emo_aligned_pointers(emo_padded_k(s)) + 64;
-    if (emo_is_pointwise(s)) return common;
-    return common + emo_aligned_floats(s->cin * g.channel);
+    if (pointwise) return common;
+    return common + emo_aligned_floats(s->cin * plane);
 }
 
 #endif

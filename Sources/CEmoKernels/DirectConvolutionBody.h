@@ -5,6 +5,7 @@
 //   IGEMM      the indirect-product micro-kernel (emo_igemm_fn)
 //   IGEMM_BY_ROWS  the same by output rows with an epilogue (emo_igemm_rows_fn)
 //   OUTER      the weight-gradient micro-kernel (emo_outer_fn)
+//   PIXEL_MAJOR  the transposition of dy for it (emo_pixel_major_fn)
 //   CGEMM_ROW  the channel-vectorised product of one output row (emo_cgemm_row_fn)
 //   STORE_CHANNELS  its channel-major store with the epilogue (emo_store_channels_fn)
 // The layouts are in ConvolutionLayout.h; the method in include/CEmoKernels.h.
@@ -82,7 +83,7 @@ static void FN(forward_by_channels)(const emo_conv_shape *s, const float *x, con
         CGEMM_ROW(s->cout, g.wo, s->sw, (ptrdiff_t)oh * s->sh * p.wp, g.k, rows, forward_weights, s->cout, tile);
         const ptrdiff_t at = (ptrdiff_t)oh * g.wo;
         const emo_epilogue row = {epilogue->bias, epilogue->residual ? epilogue->residual + at : NULL, epilogue->relu};
-        STORE_CHANNELS(s->cout, g.wo, tile, y + at, plane_out, &row);
+        STORE_CHANNELS(s->cout, g.wo, 1, tile, y + at, plane_out, &row);
     }
 }
 
@@ -165,8 +166,11 @@ void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, 
         IGEMM(s->cin, (int)plane_in, s->cout, rows, data_weights, s->cin, dx, plane_in);
         return;
     }
+    const int by_channels = emo_data_by_channels(s);
     float *dygrid = emo_take(&cursor, emo_aligned_floats(s->cout * g.grid));
-    float *grid = emo_take(&cursor, emo_aligned_floats(s->cin * g.q));
+    // The phase's result: [cin][Hd·Wg] on the grid, or one [Wd][cin] row at a time by channels.
+    float *grid = emo_take(&cursor, by_channels ? emo_aligned_floats((ptrdiff_t)g.wd * s->cin)
+                                                : emo_aligned_floats(s->cin * g.q));
     const float **rows = emo_take(&cursor, emo_aligned_pointers((ptrdiff_t)s->cout * g.max_taps));
     for (int co = 0; co < s->cout; co++) {
         float *target = dygrid + co * g.grid;
@@ -201,6 +205,18 @@ void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, 
                         for (int b = 0; b < nb; b++)
                             rows[co * taps + a * nb + b] =
                                 dygrid + co * g.grid + (ptrdiff_t)(g.a - a + rlow) * g.wg + (g.b - b);
+                if (by_channels) {
+                    // Only the pixels inside the image, row by row, stored straight into dx.
+                    const emo_epilogue none = {NULL, NULL, 0};
+                    for (int r = rlow; r < rhigh; r++) {
+                        CGEMM_ROW(s->cin, chigh - clow, 1, (ptrdiff_t)(r - rlow) * g.wg + clow, s->cout * taps, rows,
+                                  weights, s->cin, grid);
+                        float *target = dx + (ptrdiff_t)(r * s->sh + rp - s->ph) * s->width + clow * s->sw + cp - s->pw;
+                        STORE_CHANNELS(s->cin, chigh - clow, s->sw, grid, target, plane_in, &none);
+                    }
+                    weights += (ptrdiff_t)s->cout * taps * s->cin;
+                    continue;
+                }
                 // Only the grid rows that hold pixels of the image (not its padding).
                 IGEMM(s->cin, (rhigh - rlow) * g.wg, s->cout * taps, rows, weights, s->cin, grid + (ptrdiff_t)rlow * g.wg,
                       g.q);
@@ -230,36 +246,31 @@ void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, 
 void FN(emo_conv_backward_weight_image)(const emo_conv_shape *s, const float *x, const float *dy,
                                         float *weight_accumulator, void *scratch) {
     const emo_forward_grid g = emo_make_forward_grid(s);
+    const emo_padded_input p = emo_make_padded_input(s);
     const int pointwise = emo_is_pointwise(s);
-    const ptrdiff_t q = pointwise ? (ptrdiff_t)s->height * s->width : g.q;
+    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
+    const ptrdiff_t plane = pointwise ? (ptrdiff_t)s->height * s->width : p.plane;
     const int n = emo_padded_cout(s), kpad = emo_padded_k(s);
     char *cursor = scratch;
-    float *dyt = emo_take(&cursor, emo_aligned_floats(q * n));
-    float *zeros = emo_take(&cursor, emo_aligned_floats(q));
+    float *dyt = emo_take(&cursor, emo_aligned_floats(plane_out * n));
+    float *zeros = emo_take(&cursor, emo_aligned_floats(plane));
     const float **rows = emo_take(&cursor, emo_aligned_pointers(kpad));
-    memset(zeros, 0, sizeof(float) * (size_t)q);
+    memset(zeros, 0, sizeof(float) * (size_t)plane);
     for (int k = g.k; k < kpad; k++) rows[k] = zeros;
     if (pointwise) {
-        for (int c = 0; c < s->cin; c++) rows[c] = x + (ptrdiff_t)c * q;
+        for (int c = 0; c < s->cin; c++) rows[c] = x + (ptrdiff_t)c * plane;
     } else {
-        float *planes = emo_take(&cursor, emo_aligned_floats(s->cin * g.channel));
-        FN(fill_phase_planes)(s, &g, x, planes);
-        FN(forward_rows)(s, &g, planes, rows);
+        // Tap (ki, kj) of output pixel (oh, ow) reads the zero-padded input at
+        // (oh·sh + ki, ow·sw + kj).
+        float *padded = emo_take(&cursor, emo_aligned_floats(s->cin * p.plane));
+        FN(fill_padded)(s, &p, x, padded);
+        for (int c = 0; c < s->cin; c++)
+            for (int ki = 0; ki < s->kh; ki++)
+                for (int kj = 0; kj < s->kw; kj++)
+                    rows[(c * s->kh + ki) * s->kw + kj] = padded + c * p.plane + (ptrdiff_t)ki * p.wp + kj;
     }
-    // dyᵀ on the forward grid: [q][n], zero in the discarded grid columns and padded channels.
-    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
-    const int wgrid = pointwise ? s->width : g.wph;
-    for (int oh = 0; oh < g.ho; oh++) {
-        for (int ow = 0; ow < wgrid; ow++) {
-            float *target = dyt + ((ptrdiff_t)oh * wgrid + ow) * n;
-            if (ow >= g.wo) {
-                memset(target, 0, sizeof(float) * (size_t)n);
-                continue;
-            }
-            const float *source = dy + (ptrdiff_t)oh * g.wo + ow;
-            for (int co = 0; co < s->cout; co++) target[co] = source[co * plane_out];
-            for (int co = s->cout; co < n; co++) target[co] = 0;
-        }
-    }
-    OUTER(kpad, n, (int)q, rows, dyt, weight_accumulator);
+    // dyᵀ: [Ho·Wo][n], zero in the padded channels.
+    PIXEL_MAJOR(s->cout, plane_out, dy, plane_out, n, dyt);
+    const ptrdiff_t pitch = pointwise ? s->width : (ptrdiff_t)s->sh * p.wp;
+    OUTER(kpad, n, g.ho, g.wo, pitch, pointwise ? 1 : s->sw, rows, dyt, weight_accumulator);
 }

@@ -3,6 +3,7 @@
 #define IGEMM emo_igemm_portable
 #define IGEMM_BY_ROWS emo_igemm_rows_portable
 #define OUTER emo_outer_portable
+#define PIXEL_MAJOR emo_pixel_major_portable
 #define CGEMM_ROW emo_cgemm_row_portable
 #define STORE_CHANNELS emo_store_channels_portable
 #include "DirectConvolutionBody.h"

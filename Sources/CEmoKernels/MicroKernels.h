@@ -28,14 +28,22 @@ typedef void (*emo_cgemm_row_fn)(int M, int width, int step, ptrdiff_t in0, int 
                                  const float *wt, int ldw, float *out);
 
 /// The channel-major store after emo_cgemm_row: for m < M (a multiple of 16), j < width,
-/// y[m·plane + j] = epilogue(t[j·M + m]), the residual indexed like y. y may alias the residual.
-typedef void (*emo_store_channels_fn)(int M, int width, const float *t, float *y, ptrdiff_t plane,
+/// y[m·plane + j·step] = epilogue(t[j·M + m]), the residual indexed like y; step is 1 or 2 (every
+/// other column: the input gradient of one column phase), and the residual is only used with
+/// step 1. y may alias the residual.
+typedef void (*emo_store_channels_fn)(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                       const emo_epilogue *epilogue);
 
-/// Outer-product accumulation (the weight gradient, transposed):
-/// acc[k·N + n] += Σ_q rows[k][q] · dyt[q·N + n] for k < K, n < N. N is a multiple of 16 and K of
-/// the tile height (emo_padded_k in ConvolutionLayout.h; the callers pad with zero rows and channels).
-typedef void (*emo_outer_fn)(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc);
+/// Outer-product accumulation (the weight gradient, transposed), over output rows:
+/// acc[k·N + n] += Σ_{r < nrows, j < width} rows[k][r·pitch + j·step] · dyt[(r·width + j)·N + n]
+/// for k < K, n < N. N is a multiple of 16 and K of the tile height (emo_padded_k in
+/// ConvolutionLayout.h; the callers pad with zero rows and channels).
+typedef void (*emo_outer_fn)(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
+                             const float *dyt, float *acc);
+
+/// Pixel-major copy: dst[p·N + m] = src[m·stride + p] for m < M, and 0 for M ≤ m < N (N a
+/// multiple of 16), p < count.
+typedef void (*emo_pixel_major_fn)(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst);
 
 void emo_igemm_portable(int M, int Q, int K, const float *const *rows, const float *wt, int ldw, float *out,
                         ptrdiff_t ldo);
@@ -43,9 +51,11 @@ void emo_igemm_rows_portable(int M, int nrows, int width, ptrdiff_t pitch, int K
                              const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
 void emo_cgemm_row_portable(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
                             const float *wt, int ldw, float *out);
-void emo_store_channels_portable(int M, int width, const float *t, float *y, ptrdiff_t plane,
+void emo_store_channels_portable(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                  const emo_epilogue *epilogue);
-void emo_outer_portable(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc);
+void emo_outer_portable(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
+                        const float *dyt, float *acc);
+void emo_pixel_major_portable(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst);
 
 #if defined(__x86_64__)
 void emo_igemm_avx512(int M, int Q, int K, const float *const *rows, const float *wt, int ldw, float *out,
@@ -54,9 +64,11 @@ void emo_igemm_rows_avx512(int M, int nrows, int width, ptrdiff_t pitch, int K, 
                            const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
 void emo_cgemm_row_avx512(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
                           const float *wt, int ldw, float *out);
-void emo_store_channels_avx512(int M, int width, const float *t, float *y, ptrdiff_t plane,
+void emo_store_channels_avx512(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                const emo_epilogue *epilogue);
-void emo_outer_avx512(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc);
+void emo_outer_avx512(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
+                      const float *dyt, float *acc);
+void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst);
 #endif
 
 #endif

@@ -113,50 +113,82 @@ AVX512 void emo_igemm_rows_avx512(int M, int nrows, int width, ptrdiff_t pitch, 
 }
 
 /// One tile of the outer-product accumulation: kb rows × nv vectors of 16 channels, over the
-/// pixels [q0, q1), loaded from and stored back to the accumulator.
-AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const float *const *rows, int q0, int q1,
-                                     const float *dyt, int N, float *acc) {
+/// columns [j0, j1) of the output rows [r0, r1), loaded from and stored back to the accumulator.
+/// kb, nv and step are constants after inlining (step 0: the runtime `any_step`); the pixel loop
+/// has one counter besides the dyᵀ pointer, so the 12 row pointers stay in registers.
+AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step, int any_step,
+                                     const float *const *rows, int r0, int r1, int j0, int j1, int width,
+                                     ptrdiff_t pitch, const float *dyt, int N, float *acc) {
     __m512 sum[12][OUTER_NV];
-    for (int i = 0; i < kb; i++)
+    UNROLL
+    for (int i = 0; i < kb; i++) {
+        UNROLL
         for (int v = 0; v < nv; v++) sum[i][v] = _mm512_loadu_ps(acc + (ptrdiff_t)i * N + 16 * v);
-    const float *r[12];
-    for (int i = 0; i < kb; i++) r[i] = rows[i];
-    for (int q = q0; q < q1; q++) {
-        const float *d = dyt + (ptrdiff_t)q * N;
-        __m512 dv[OUTER_NV];
-        for (int v = 0; v < nv; v++) dv[v] = _mm512_loadu_ps(d + 16 * v);
-        for (int i = 0; i < kb; i++) {
-            const __m512 xi = _mm512_set1_ps(r[i][q]);
-            for (int v = 0; v < nv; v++) sum[i][v] = _mm512_fmadd_ps(xi, dv[v], sum[i][v]);
+    }
+    const int columns = step ? step : any_step;
+    const int count = j1 - j0;
+    for (int row = r0; row < r1; row++) {
+        const float *r[12];
+        UNROLL
+        for (int i = 0; i < kb; i++) r[i] = rows[i] + row * pitch + (ptrdiff_t)j0 * columns;
+        const float *d = dyt + ((ptrdiff_t)row * width + j0) * N;
+        for (int j = 0; j < count; j++, d += N) {
+            __m512 dv[OUTER_NV];
+            UNROLL
+            for (int v = 0; v < nv; v++) dv[v] = _mm512_loadu_ps(d + 16 * v);
+            UNROLL
+            for (int i = 0; i < kb; i++) {
+                const __m512 xi = _mm512_set1_ps(r[i][(ptrdiff_t)j * columns]);
+                UNROLL
+                for (int v = 0; v < nv; v++) sum[i][v] = _mm512_fmadd_ps(xi, dv[v], sum[i][v]);
+            }
         }
     }
-    for (int i = 0; i < kb; i++)
+    UNROLL
+    for (int i = 0; i < kb; i++) {
+        UNROLL
         for (int v = 0; v < nv; v++) _mm512_storeu_ps(acc + (ptrdiff_t)i * N + 16 * v, sum[i][v]);
+    }
 }
 
-AVX512 void emo_outer_avx512(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc) {
+#define OUTER_TILES(STEP)                                                                                         \
+    switch (nv) {                                                                                                 \
+    case 3: outer_tile(8, 3, STEP, step, rows + k0, r0, r1, j0, j1, width, pitch, dyt + n0, N, a); break;         \
+    case 2: outer_tile(8, 2, STEP, step, rows + k0, r0, r1, j0, j1, width, pitch, dyt + n0, N, a); break;         \
+    default: outer_tile(12, 1, STEP, step, rows + k0, r0, r1, j0, j1, width, pitch, dyt + n0, N, a); break;       \
+    }
+
+AVX512 void emo_outer_avx512(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
+                             const float *dyt, float *acc) {
     // The tile shape of emo_outer_vectors / emo_outer_rows (ConvolutionLayout.h): K is a whole
     // number of tiles.
     const int vectors = N / 16;
     const int nv = vectors % 3 == 0 ? 3 : vectors % 2 == 0 ? 2 : 1;
     const int kb = nv == 1 ? 12 : 8;
-    // Pixels in chunks, so that the chunk of dyᵀ and of the input rows stays in L2 while every
-    // tile sweeps it.
+    // Pixels in chunks of about 256 (whole output rows, or pieces of one long row), so that the
+    // chunk of dyᵀ and of the input rows stays in L1/L2 while every tile sweeps it.
     enum { CHUNK = 256 };
-    for (int q0 = 0; q0 < Q; q0 += CHUNK) {
-        const int q1 = Q - q0 < CHUNK ? Q : q0 + CHUNK;
-        for (int n0 = 0; n0 < N; n0 += 16 * nv) {
-            for (int k0 = 0; k0 < K; k0 += kb) {
-                float *a = acc + (ptrdiff_t)k0 * N + n0;
-                switch (nv) {
-                case 3: outer_tile(8, 3, rows + k0, q0, q1, dyt + n0, N, a); break;
-                case 2: outer_tile(8, 2, rows + k0, q0, q1, dyt + n0, N, a); break;
-                default: outer_tile(12, 1, rows + k0, q0, q1, dyt + n0, N, a); break;
+    const int rows_per_chunk = width >= CHUNK ? 1 : CHUNK / width;
+    for (int r0 = 0; r0 < nrows; r0 += rows_per_chunk) {
+        const int r1 = nrows - r0 < rows_per_chunk ? nrows : r0 + rows_per_chunk;
+        for (int j0 = 0; j0 < width; j0 += CHUNK) {
+            const int j1 = width - j0 < CHUNK ? width : j0 + CHUNK;
+            for (int n0 = 0; n0 < N; n0 += 16 * nv) {
+                for (int k0 = 0; k0 < K; k0 += kb) {
+                    float *a = acc + (ptrdiff_t)k0 * N + n0;
+                    if (step == 1) {
+                        OUTER_TILES(1)
+                    } else if (step == 2) {
+                        OUTER_TILES(2)
+                    } else {
+                        OUTER_TILES(0)
+                    }
                 }
             }
         }
     }
 }
+
 // MARK: channel-vectorised product (output channels in the vectors)
 
 /// One tile of emo_cgemm_row: np output pixels × nb vectors of 16 output channels; acc[p][v]
@@ -284,9 +316,17 @@ AVX512 ALWAYS_INLINE void transpose16(__m512 r[16]) {
     }
 }
 
-AVX512 void emo_store_channels_avx512(int M, int width, const float *t, float *y, ptrdiff_t plane,
+/// Lanes 2j of a vector for j < count (count ≤ 8): the even-column mask of a column-phase store.
+AVX512 ALWAYS_INLINE __mmask16 even_lanes(int count) {
+    return (__mmask16)(0x5555u & ((1u << (2 * (count < 0 ? 0 : count > 8 ? 8 : count))) - 1));
+}
+
+AVX512 void emo_store_channels_avx512(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                       const emo_epilogue *epilogue) {
     const __m512 zero = _mm512_setzero_ps();
+    // Every other column: pixels 0…7 of a vector to lanes 0, 2, …, 14, pixels 8…15 to the next 16.
+    const __m512i spread_low = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    const __m512i spread_high = _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
     for (int j0 = 0; j0 < width; j0 += 16) {
         const int n = width - j0 < 16 ? width - j0 : 16;
         const __mmask16 mask = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
@@ -295,6 +335,15 @@ AVX512 void emo_store_channels_avx512(int M, int width, const float *t, float *y
             UNROLL
             for (int p = 0; p < 16; p++) r[p] = p < n ? _mm512_loadu_ps(t + (ptrdiff_t)(j0 + p) * M + m0) : zero;
             transpose16(r);
+            if (step == 2) {
+                UNROLL
+                for (int c = 0; c < 16; c++) {
+                    float *o = y + (ptrdiff_t)(m0 + c) * plane + 2 * (ptrdiff_t)j0;
+                    _mm512_mask_storeu_ps(o, even_lanes(n), _mm512_permutexvar_ps(spread_low, r[c]));
+                    if (n > 8) _mm512_mask_storeu_ps(o + 16, even_lanes(n - 8), _mm512_permutexvar_ps(spread_high, r[c]));
+                }
+                continue;
+            }
             UNROLL
             for (int c = 0; c < 16; c++) {
                 const ptrdiff_t at = (ptrdiff_t)(m0 + c) * plane + j0;
@@ -304,6 +353,22 @@ AVX512 void emo_store_channels_avx512(int M, int width, const float *t, float *y
                 if (epilogue->relu) v = _mm512_max_ps(v, zero);
                 _mm512_mask_storeu_ps(y + at, mask, v);
             }
+        }
+    }
+}
+
+AVX512 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst) {
+    const __m512 zero = _mm512_setzero_ps();
+    for (ptrdiff_t p0 = 0; p0 < count; p0 += 16) {
+        const int n = count - p0 < 16 ? (int)(count - p0) : 16;
+        const __mmask16 mask = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+        for (int m0 = 0; m0 < N; m0 += 16) {
+            __m512 r[16];
+            UNROLL
+            for (int c = 0; c < 16; c++)
+                r[c] = m0 + c < M ? _mm512_maskz_loadu_ps(mask, src + (m0 + c) * stride + p0) : zero;
+            transpose16(r);
+            for (int p = 0; p < n; p++) _mm512_storeu_ps(dst + (p0 + p) * N + m0, r[p]);
         }
     }
 }

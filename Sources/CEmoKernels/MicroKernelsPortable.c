@@ -49,7 +49,7 @@ void emo_cgemm_row_portable(int M, int width, int step, ptrdiff_t in0, int K, co
     }
 }
 
-void emo_store_channels_portable(int M, int width, const float *t, float *y, ptrdiff_t plane,
+void emo_store_channels_portable(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                  const emo_epilogue *epilogue) {
     for (int m = 0; m < M; m++) {
         const float b = epilogue->bias ? epilogue->bias[m] : 0;
@@ -57,19 +57,29 @@ void emo_store_channels_portable(int M, int width, const float *t, float *y, ptr
         float *o = y + m * plane;
         for (int j = 0; j < width; j++) {
             const float v = t[(ptrdiff_t)j * M + m] + b + (res ? res[j] : 0);
-            o[j] = epilogue->relu && !(v > 0) ? 0 : v;
+            o[(ptrdiff_t)j * step] = epilogue->relu && !(v > 0) ? 0 : v;
         }
     }
 }
 
-void emo_outer_portable(int K, int N, int Q, const float *const *rows, const float *dyt, float *acc) {
+void emo_outer_portable(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
+                        const float *dyt, float *acc) {
     for (int k = 0; k < K; k++) {
-        const float *r = rows[k];
         float *a = acc + (ptrdiff_t)k * N;
-        for (int q = 0; q < Q; q++) {
-            const float v = r[q];
-            const float *d = dyt + (ptrdiff_t)q * N;
-            for (int n = 0; n < N; n++) a[n] += v * d[n];
+        for (int r = 0; r < nrows; r++) {
+            for (int j = 0; j < width; j++) {
+                const float v = rows[k][r * pitch + (ptrdiff_t)j * step];
+                const float *d = dyt + ((ptrdiff_t)r * width + j) * N;
+                for (int n = 0; n < N; n++) a[n] += v * d[n];
+            }
         }
+    }
+}
+
+void emo_pixel_major_portable(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst) {
+    for (ptrdiff_t p = 0; p < count; p++) {
+        float *o = dst + p * N;
+        for (int m = 0; m < M; m++) o[m] = src[m * stride + p];
+        for (int m = M; m < N; m++) o[m] = 0;
     }
 }

@@ -121,10 +121,10 @@ static inline emo_padded_input emo_make_padded_input(const emo_conv_shape *s) {
 
 static inline size_t emo_forward_scratch(const emo_conv_shape *s) {
     const emo_forward_grid g = emo_make_forward_grid(s);
-    if (emo_is_pointwise(s)) return emo_aligned_pointers(g.k) + 64;
     if (emo_forward_by_channels(s))
         return emo_aligned_floats(s->cin * emo_make_padded_input(s).plane) + emo_aligned_floats((ptrdiff_t)g.wo * s->cout) +
                emo_aligned_pointers(g.k) + 64;
+    if (emo_is_pointwise(s)) return emo_aligned_pointers(g.k) + 64;
     return emo_aligned_floats(s->cin * g.channel) + emo_aligned_floats(s->cout * g.q) + emo_aligned_pointers(g.k) + 64;
 }
 

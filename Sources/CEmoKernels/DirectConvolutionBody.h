@@ -70,10 +70,15 @@ static void FN(forward_by_channels)(const emo_conv_shape *s, const float *x, con
                                     const emo_epilogue *epilogue, float *y, char *cursor) {
     const emo_forward_grid g = emo_make_forward_grid(s);
     const emo_padded_input p = emo_make_padded_input(s);
-    float *padded = emo_take(&cursor, emo_aligned_floats(s->cin * p.plane));
+    // Without padding the input is read where it is.
+    const float *padded = x;
+    if (s->ph || s->pw) {
+        float *copy = emo_take(&cursor, emo_aligned_floats(s->cin * p.plane));
+        FN(fill_padded)(s, &p, x, copy);
+        padded = copy;
+    }
     float *tile = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)g.wo * s->cout));
     const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
-    FN(fill_padded)(s, &p, x, padded);
     for (int c = 0; c < s->cin; c++)
         for (int ki = 0; ki < s->kh; ki++)
             for (int kj = 0; kj < s->kw; kj++)
@@ -101,14 +106,14 @@ void FN(emo_conv_forward_image)(const emo_conv_shape *s, const float *x, const f
     char *cursor = scratch;
     const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
     const emo_epilogue epilogue = {bias, residual, relu};
+    if (emo_forward_by_channels(s)) {
+        FN(forward_by_channels)(s, x, forward_weights, &epilogue, y, cursor);
+        return;
+    }
     if (emo_is_pointwise(s)) {
         const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
         for (int c = 0; c < s->cin; c++) rows[c] = x + (ptrdiff_t)c * s->height * s->width;
         IGEMM_BY_ROWS(s->cout, 1, (int)g.q, 0, g.k, rows, forward_weights, s->cout, y, plane_out, &epilogue);
-        return;
-    }
-    if (emo_forward_by_channels(s)) {
-        FN(forward_by_channels)(s, x, forward_weights, &epilogue, y, cursor);
         return;
     }
     float *planes = emo_take(&cursor, emo_aligned_floats(s->cin * g.channel));

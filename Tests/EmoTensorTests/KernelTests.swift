@@ -51,6 +51,9 @@ import Testing
         .init(input: [2, 5, 7, 29], weight: [48, 5, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
         .init(input: [1, 3, 6, 13], weight: [64, 3, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
         .init(input: [2, 2, 6, 9], weight: [80, 2, 3, 5], stride: 1, padding: Size2D(height: 1, width: 2), dilation: 1, groups: 1),
+        // no padding: the input is read in place
+        .init(input: [2, 3, 6, 9], weight: [16, 3, 3, 3], stride: 1, padding: 0, dilation: 1, groups: 1),
+        .init(input: [1, 4, 7, 11], weight: [32, 4, 3, 3], stride: 2, padding: 0, dilation: 1, groups: 1),
         // Input channels in whole vectors (the channel-vectorised input gradient): stride 1 and 2,
         // phases of odd widths, a 5×5 kernel
         .init(input: [2, 32, 5, 21], weight: [8, 32, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),

@@ -101,6 +101,27 @@ import Testing
         #expect(relativeError(fastGradients.bias!, slowGradients.bias) <= 1e-5, sourceLocation: sourceLocation)
     }
 
+    /// The fuse layer's pooled tail against upsampling, summing, ReLU and averaging step by step
+    /// (odd sizes as HRNet's 75 → 38 → 19 → 10, rows wider than one vector).
+    @Test(arguments: [true, false], [true, false])
+    func upsampledSumReluMeanMatchesReference(bilinear: Bool, portable: Bool) {
+        let full = randomTensor([2, 3, 9, 37], seed: 21)
+        let low = [randomTensor([2, 3, 5, 19], seed: 22), randomTensor([2, 3, 3, 10], seed: 23), randomTensor([2, 3, 2, 5], seed: 24)]
+        let fused = Kernels.upsampledSumReluMean([full] + low, bilinear: bilinear, portable: portable)
+        var sum = full.scalars
+        for map in low {
+            let up = bilinear ? ReferenceKernels.upsampleBilinear(map, toHeight: 9, width: 37)
+                : ReferenceKernels.upsampleNearest(map, toHeight: 9, width: 37)
+            for i in sum.indices { sum[i] += up.scalars[i] }
+        }
+        let plane = 9 * 37
+        let expected = Tensor(shape: [2, 3], scalars: (0..<6).map { p in
+            Float(sum[(p * plane)..<((p + 1) * plane)].reduce(0.0) { $0 + Double(max($1, 0)) } / Double(plane))
+        })
+        #expect(fused.shape == [2, 3])
+        #expect(relativeError(fused, expected) <= 1e-5)
+    }
+
     @Test(arguments: [true, false])
     func batchNormMatchesReference(training: Bool) {
         let x = randomTensor([4, 3, 5, 7], seed: 5, scale: 3)

@@ -72,6 +72,25 @@ void emo_conv_backward_weight_image(const emo_conv_shape *shape, const float *x,
 /// dw [cout][cin·kh·kw] = the gradient held in an accumulator.
 void emo_conv_finish_weight_gradient(const emo_conv_shape *shape, const float *accumulator, float *dw);
 
+/// One low-resolution map of emo_upsampled_sum_relu_mean: its planes and, per output row and
+/// column, the two source indices and the weight of the second (bilinear; nearest: the same
+/// index twice and weight 0).
+typedef struct emo_resample_map {
+    const float *planes;  ///< [planes][height][width]
+    int height, width;
+    const int *row_low, *row_high;        ///< per output row
+    const float *row_weight;
+    const int *column_low, *column_high;  ///< per output column
+    const float *column_weight;
+} emo_resample_map;
+
+/// Floats of scratch emo_upsampled_sum_relu_mean needs (one buffer per concurrent caller).
+size_t emo_upsampled_sum_scratch_floats(int width, int count, const emo_resample_map *maps);
+/// For planes first ≤ i < last: out[i] = the mean over height × width of
+/// max(0, full[i] + Σₘ resample(maps[m].planes[i])). `portable` 1: plain C even where AVX-512 runs.
+void emo_upsampled_sum_relu_mean(int first, int last, int height, int width, const float *full, int count,
+                                 const emo_resample_map *maps, float *scratch, float *out, int portable);
+
 #ifdef __cplusplus
 }
 #endif

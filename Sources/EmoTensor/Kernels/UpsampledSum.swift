@@ -1,0 +1,73 @@
+import CEmoKernels
+
+extension Kernels {
+    /// mean over H×W of ReLU(maps[0] + Σᵢ upsample(maps[i])), without materialising the sum.
+    /// maps[0] [N, C, H, W], maps[i] [N, C, Hᵢ, Wᵢ] (upsampled to H × W, PyTorch `bilinear` with
+    /// align_corners=False or `nearest`) → [N, C]
+    ///
+    /// This is the tail of HRNet's fuse layer at inference when its 1×1 convolution is applied to
+    /// each branch before upsampling (1×1 convolutions and upsampling commute): one read of the
+    /// full-resolution map instead of writing and reading an upsampled, concatenated tensor. The
+    /// planes run in C (`emo_upsampled_sum_relu_mean`, AVX-512 where the CPU has it; `portable`
+    /// forces the plain-C loops, for tests).
+    public static func upsampledSumReluMean(_ maps: [Tensor], bilinear: Bool, portable: Bool = false) -> Tensor {
+        precondition(!maps.isEmpty, "upsampledSumReluMean: no maps")
+        let (n, c, height, width) = maps[0].nchw
+        for map in maps {
+            precondition(map.shape.count == 4 && map.shape[0] == n && map.shape[1] == c,
+                         "upsampledSumReluMean: map \(map.shape) does not match [\(n), \(c), …]")
+        }
+        let low = Array(maps.dropFirst())
+        // Per low-resolution map, its row and column tables, flattened: map m's rows start at
+        // m·height, its columns at m·width.
+        var rowLow: [Int32] = [], rowHigh: [Int32] = [], rowWeight: [Float] = []
+        var columnLow: [Int32] = [], columnHigh: [Int32] = [], columnWeight: [Float] = []
+        for map in low {
+            let (_, _, h, w) = map.nchw
+            let rows = bilinear ? AxisMap.bilinear(input: h, output: height) : AxisMap.nearest(input: h, output: height)
+            let columns = bilinear ? AxisMap.bilinear(input: w, output: width) : AxisMap.nearest(input: w, output: width)
+            rowLow += rows.low.map { Int32($0) }
+            rowHigh += rows.high.map { Int32($0) }
+            rowWeight += rows.highWeight
+            columnLow += columns.low.map { Int32($0) }
+            columnHigh += columns.high.map { Int32($0) }
+            columnWeight += columns.highWeight
+        }
+        let planeCount = height * width
+        return Tensor(uninitializedShape: [n, c]) { out in
+            let po = out.baseAddress!
+            withPointers(maps) { pointers in
+                rowLow.withUnsafeBufferPointer { rowLow in
+                rowHigh.withUnsafeBufferPointer { rowHigh in
+                rowWeight.withUnsafeBufferPointer { rowWeight in
+                columnLow.withUnsafeBufferPointer { columnLow in
+                columnHigh.withUnsafeBufferPointer { columnHigh in
+                columnWeight.withUnsafeBufferPointer { columnWeight in
+                    let tables = low.indices.map { m in
+                        emo_resample_map(
+                            planes: pointers[m + 1], height: Int32(low[m].shape[2]), width: Int32(low[m].shape[3]),
+                            row_low: rowLow.baseAddress! + m * height, row_high: rowHigh.baseAddress! + m * height,
+                            row_weight: rowWeight.baseAddress! + m * height,
+                            column_low: columnLow.baseAddress! + m * width, column_high: columnHigh.baseAddress! + m * width,
+                            column_weight: columnWeight.baseAddress! + m * width)
+                    }
+                    tables.withUnsafeBufferPointer { tables in
+                        let scratchCount = emo_upsampled_sum_scratch_floats(Int32(width), Int32(low.count), tables.baseAddress)
+                        parallelChunks(n * c, costPerItem: planeCount * (2 * maps.count + 1)) { start, end in
+                            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+                            defer { scratch.deallocate() }
+                            emo_upsampled_sum_relu_mean(
+                                Int32(start), Int32(end), Int32(height), Int32(width), pointers[0], Int32(low.count),
+                                tables.baseAddress, scratch, po, portable ? 1 : 0)
+                        }
+                    }
+                }
+                }
+                }
+                }
+                }
+                }
+            }
+        }
+    }
+}

@@ -51,24 +51,48 @@ static float plane_portable(int height, int width, const float *full, int count,
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx512f"))) static float plane_avx512(int height, int width, const float *full, int count,
+#define AVX512 __attribute__((target("avx512f")))
+
+/// The first `count` of 16 lanes (count clamped to 0…16).
+AVX512 static inline __mmask16 first_lanes(int count) {
+    return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
+}
+
+/// v[index] for indices < 48 held in three vectors: two permutations and a blend (a gather of 16
+/// lanes costs several times more on this kind of CPU).
+AVX512 static inline __m512 select48(__m512 v0, __m512 v1, __m512 v2, __m512i index) {
+    const __m512 low = _mm512_permutex2var_ps(v0, index, v1);
+    const __m512 high = _mm512_permutexvar_ps(index, v2);
+    return _mm512_mask_blend_ps(_mm512_cmpge_epi32_mask(index, _mm512_set1_epi32(32)), low, high);
+}
+
+AVX512 static float plane_avx512(int height, int width, const float *full, int count,
                                                             const emo_resample_map *maps, ptrdiff_t plane,
                                                             float *scratch) {
     float *horizontal = scratch;
     for (int m = 0; m < count; m++) {
         const emo_resample_map *map = maps + m;
         const float *source = map->planes + plane * map->height * map->width;
+        const int narrow = map->width <= 48;
         for (int ih = 0; ih < map->height; ih++, horizontal += width) {
             const float *row = source + (ptrdiff_t)ih * map->width;
+            // Rows of up to 48 floats stay in three registers.
+            const __m512 v0 = _mm512_maskz_loadu_ps(narrow ? first_lanes(map->width) : 0, row);
+            const __m512 v1 = _mm512_maskz_loadu_ps(narrow ? first_lanes(map->width - 16) : 0, row + 16);
+            const __m512 v2 = _mm512_maskz_loadu_ps(narrow ? first_lanes(map->width - 32) : 0, row + 32);
             for (int ow = 0; ow < width; ow += 16) {
-                const int n = width - ow < 16 ? width - ow : 16;
-                const __mmask16 mask = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+                const __mmask16 mask = first_lanes(width - ow);
                 const __m512i low = _mm512_maskz_loadu_epi32(mask, map->column_low + ow);
                 const __m512i high = _mm512_maskz_loadu_epi32(mask, map->column_high + ow);
                 const __m512 w = _mm512_maskz_loadu_ps(mask, map->column_weight + ow);
-                const __m512 zero = _mm512_setzero_ps();
-                const __m512 a = _mm512_mask_i32gather_ps(zero, mask, low, row, 4);
-                const __m512 b = _mm512_mask_i32gather_ps(zero, mask, high, row, 4);
+                __m512 a, b;
+                if (narrow) {
+                    a = select48(v0, v1, v2, low);
+                    b = select48(v0, v1, v2, high);
+                } else {
+                    a = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, low, row, 4);
+                    b = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, high, row, 4);
+                }
                 _mm512_mask_storeu_ps(horizontal + ow, mask, _mm512_fmadd_ps(w, _mm512_sub_ps(b, a), a));
             }
         }
@@ -78,8 +102,7 @@ __attribute__((target("avx512f"))) static float plane_avx512(int height, int wid
     double total = 0;
     for (int oh = 0; oh < height; oh++) {
         for (int ow = 0; ow < width; ow += 16) {
-            const int n = width - ow < 16 ? width - ow : 16;
-            const __mmask16 mask = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+            const __mmask16 mask = first_lanes(width - ow);
             __m512 v = _mm512_maskz_loadu_ps(mask, image + (ptrdiff_t)oh * width + ow);
             const float *rows = scratch;
             for (int m = 0; m < count; m++) {

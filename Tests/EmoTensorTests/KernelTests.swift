@@ -101,25 +101,33 @@ import Testing
         #expect(relativeError(fastGradients.bias!, slowGradients.bias) <= 1e-5, sourceLocation: sourceLocation)
     }
 
-    /// The fuse layer's pooled tail against upsampling, summing, ReLU and averaging step by step
-    /// (odd sizes as HRNet's 75 → 38 → 19 → 10, rows wider than one vector).
+    /// The fuse layer's pooled tail against upsampling, summing, ReLU and averaging step by step:
+    /// odd sizes as HRNet's 75 → 38 → 19 → 10, rows wider than one vector, and a low-resolution
+    /// row wider than 48 (gathered instead of permuted).
     @Test(arguments: [true, false], [true, false])
     func upsampledSumReluMeanMatchesReference(bilinear: Bool, portable: Bool) {
-        let full = randomTensor([2, 3, 9, 37], seed: 21)
-        let low = [randomTensor([2, 3, 5, 19], seed: 22), randomTensor([2, 3, 3, 10], seed: 23), randomTensor([2, 3, 2, 5], seed: 24)]
+        checkUpsampledSum(full: [2, 3, 9, 37], low: [[5, 19], [3, 10], [2, 5]], bilinear: bilinear, portable: portable)
+        checkUpsampledSum(full: [1, 2, 5, 101], low: [[3, 51]], bilinear: bilinear, portable: portable)
+    }
+
+    func checkUpsampledSum(full shape: [Int], low sizes: [[Int]], bilinear: Bool, portable: Bool,
+                           sourceLocation: SourceLocation = #_sourceLocation) {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let full = randomTensor(shape, seed: 21)
+        let low = sizes.enumerated().map { randomTensor([n, c] + $0.element, seed: 22 + UInt64($0.offset)) }
         let fused = Kernels.upsampledSumReluMean([full] + low, bilinear: bilinear, portable: portable)
         var sum = full.scalars
         for map in low {
-            let up = bilinear ? ReferenceKernels.upsampleBilinear(map, toHeight: 9, width: 37)
-                : ReferenceKernels.upsampleNearest(map, toHeight: 9, width: 37)
+            let up = bilinear ? ReferenceKernels.upsampleBilinear(map, toHeight: h, width: w)
+                : ReferenceKernels.upsampleNearest(map, toHeight: h, width: w)
             for i in sum.indices { sum[i] += up.scalars[i] }
         }
-        let plane = 9 * 37
-        let expected = Tensor(shape: [2, 3], scalars: (0..<6).map { p in
+        let plane = h * w
+        let expected = Tensor(shape: [n, c], scalars: (0..<(n * c)).map { p in
             Float(sum[(p * plane)..<((p + 1) * plane)].reduce(0.0) { $0 + Double(max($1, 0)) } / Double(plane))
         })
-        #expect(fused.shape == [2, 3])
-        #expect(relativeError(fused, expected) <= 1e-5)
+        #expect(fused.shape == [n, c], sourceLocation: sourceLocation)
+        #expect(relativeError(fused, expected) <= 1e-5, "\(shape) \(sizes)", sourceLocation: sourceLocation)
     }
 
     @Test(arguments: [true, false])

@@ -40,7 +40,7 @@ struct BenchTrainCommand: ParsableCommand {
         for height in [128, 64] {
             let result = try benchmarkTraining(config: config, batch: batch, height: height, width: 300, steps: steps, warmup: 1)
             ours[height] = result.secondsPerStep
-            print(String(format: "emohr: training step, batch %d, 1×%d×300: %.2f s (%.1f samples/s), peak memory %d MiB",
+            print(String(format: "emohr: training step, batch %d, 1×%d×300: %.3f s (%.1f samples/s), peak memory %d MiB",
                          batch, height, result.secondsPerStep, result.samplesPerSecond, result.peakResidentBytes >> 20))
         }
         guard compare else { return }
@@ -80,7 +80,7 @@ struct BenchInferCommand: ParsableCommand {
         for height in [128, 64] {
             let result = try benchmarkInference(config: config, batch: batch, height: height, width: 300, steps: steps, warmup: 1)
             ours[height] = result.secondsPerStep
-            print(String(format: "emohr: inference, batch %d, 1×%d×300: %.2f s (%.1f samples/s), peak memory %d MiB",
+            print(String(format: "emohr: inference, batch %d, 1×%d×300: %.3f s (%.1f samples/s), peak memory %d MiB",
                          batch, height, result.secondsPerStep, result.samplesPerSecond, result.peakResidentBytes >> 20))
         }
         try latency(config: config)

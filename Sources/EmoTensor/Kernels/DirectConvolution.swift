@@ -27,11 +27,12 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     }()
 }
 
-/// The direct convolution kernels (`CEmoKernels`): the input of each image is rearranged into
-/// zero-padded phase planes and the convolution runs as an indirect matrix product over pointers
-/// into them, one image per core at a time (no im2col matrix, small images stay in cache).
-/// The input gradient is the same product on a padded grid of dy, phase by phase; the weight
-/// gradient is a block of dot products. AVX-512 micro-kernels where the CPU has them.
+/// The direct convolution kernels (`CEmoKernels`): each pass runs as an indirect matrix product
+/// over pointers into the zero-padded input (or its stride phases), one image per core at a time
+/// (no im2col matrix, small images stay in cache). Where the channel counts are whole 16-float
+/// vectors, the channels are in the vectors and any image width fills them; otherwise the pixels
+/// are. The input gradient is the same product on a padded grid of dy, phase by phase; the weight
+/// gradient accumulates outer products with dyᵀ. AVX-512 micro-kernels where the CPU has them.
 enum DirectConvolution {
     /// True when the AVX-512 micro-kernels run on this CPU (the portable ones are correct but slow,
     /// so `automatic` uses im2col without them).
@@ -59,10 +60,10 @@ enum DirectConvolution {
     /// on the emohrnet-s shapes at batch 64 (docs/performance.md): every pass of every shape except
     /// two kinds of weight gradient, whose kernel transposes dy per image ([Cout][P] → [P][Cout])
     /// and reuses it over the Cin·kh·kw input rows:
-    /// - a one-channel input (the stem's first convolution, 9 rows: im2col + sgemm 17.7 ms against
-    ///   26 ms);
-    /// - a 1×1 convolution that widens (Cin < Cout, e.g. 32→128: 10.9 ms against 16–18 ms), where
-    ///   the transpose costs more than the products and sgemm needs no im2col at all.
+    /// - a one-channel input (the stem's first convolution, 9 rows: im2col + sgemm 17.3 ms against
+    ///   22.0 ms);
+    /// - a 1×1 convolution that widens (Cin < Cout, e.g. 32→128: 10.8 ms against 11.1 ms), where
+    ///   the transpose costs about what the products do and sgemm needs no im2col at all.
     static func isPreferred(_ g: ConvolutionGeometry, pass: Pass) -> Bool {
         guard pass == .weightGradient else { return true }
         if g.inputChannels == 1 { return false }

@@ -3,14 +3,19 @@
 
 /// Direct (im2col-free) 2-D convolution kernels for EmoTensor.
 ///
-/// The input of one image is rearranged into zero-padded "phase planes" (for stride s, the s×s
-/// sub-grids of the padded image), so that every kernel tap of every output pixel is a fixed
-/// offset from the pixel's index on a flat output grid. A convolution then is an "indirect"
-/// matrix product whose right-hand rows are pointers into those planes: no im2col matrix is
-/// written, and small images are processed whole in cache. The gradient with respect to the input
-/// is the same product on a padded grid of the output gradient, one phase at a time; the gradient
-/// with respect to the weight is a set of dot products between output-gradient rows and the same
-/// shifted input rows.
+/// Every pass is an "indirect" matrix product whose right-hand rows are pointers into the image,
+/// one per input channel and kernel tap: no im2col matrix is written, and small images are
+/// processed whole in cache. Two layouts:
+/// - channels in the vectors, where the output channels (forward) or input channels (input
+///   gradient) are whole 16-float vectors: the input is zero-padded once, each tap's value is
+///   broadcast against a vector of weights, any image width fills the vectors, and each output row
+///   is transposed into [C][H][W] on the way out (with the bias, residual and ReLU);
+/// - pixels in the vectors otherwise: the input is split into zero-padded "phase planes" (for
+///   stride s, the s×s sub-grids of the padded image), so that every tap of every output pixel is
+///   a fixed offset from the pixel's index on a flat grid.
+/// The gradient with respect to the input is the same product on a padded grid of the output
+/// gradient, one stride phase at a time; the gradient with respect to the weight accumulates outer
+/// products of the shifted input rows with the transposed output gradient.
 ///
 /// Only groups = 1 and dilation = 1 are covered; EmoTensor falls back to im2col + sgemm otherwise.
 /// Weights use PyTorch's layout [cout][cin][kh][kw]; images are [C][H][W] float32.

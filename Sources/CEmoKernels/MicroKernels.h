@@ -69,6 +69,14 @@ void emo_store_channels_avx512(int M, int width, int step, const float *t, float
 void emo_outer_avx512(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
                       const float *dyt, float *acc);
 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst);
+
+// Winograd F(2×2, 3×3), stride 1 (Winograd.c): y [cout][Ho][Wo] from x [cin][h][w] zero-padded by
+// ph, pw, with the epilogue; weights from emo_winograd_prepare (rotate: the input-gradient kernel,
+// whose input channels are the forward's cout).
+size_t emo_winograd_scratch_bytes(int cin, int cout, int h, int w, int ph, int pw);
+void emo_winograd_prepare(int cin, int cout, const float *weight, int rotate, float *u);
+void emo_winograd_image(int cin, int cout, int h, int w, int ph, int pw, const float *x, const float *u,
+                        const float *bias, const float *residual, int relu, float *y, void *scratch);
 #endif
 
 #endif

@@ -59,6 +59,14 @@ import Testing
         .init(input: [2, 32, 5, 21], weight: [8, 32, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
         .init(input: [1, 64, 7, 35], weight: [4, 64, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
         .init(input: [2, 16, 9, 40], weight: [16, 16, 5, 5], stride: 2, padding: 2, dilation: 1, groups: 1),
+        // 3×3 stride 1 with 16+ channels each way (Winograd F(2×2, 3×3) on AVX-512): odd output
+        // sizes (half tiles), padding 0–2, bands of tile rows
+        .init(input: [2, 16, 9, 21], weight: [32, 16, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        .init(input: [1, 32, 7, 13], weight: [16, 32, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        .init(input: [2, 16, 8, 11], weight: [16, 16, 3, 3], stride: 1, padding: 0, dilation: 1, groups: 1),
+        .init(input: [1, 16, 5, 9], weight: [48, 16, 3, 3], stride: 1, padding: 2, dilation: 1, groups: 1),
+        .init(input: [1, 16, 9, 75], weight: [16, 16, 3, 3], stride: 1, padding: Size2D(height: 1, width: 2),
+              dilation: 1, groups: 1),
     ]
 
     @Test(arguments: cases + directCases, ConvolutionAlgorithm.allCases)
@@ -67,14 +75,17 @@ import Testing
     }
 
     /// The fused epilogue: bias, residual and ReLU in the convolution's own pass (6 output
-    /// channels: on the pixel-vectorised path; 32: on the channel-vectorised one).
-    @Test(arguments: [6, 32], ConvolutionAlgorithm.allCases)
-    func residualAndReluAreFused(outputChannels: Int, _ algorithm: ConvolutionAlgorithm) {
-        let x = randomTensor([2, 5, 9, 11], seed: 11), w = randomTensor([outputChannels, 5, 3, 3], seed: 12)
-        let b = randomTensor([outputChannels], seed: 13), residual = randomTensor([2, outputChannels, 5, 6], seed: 14)
+    /// channels: on the pixel-vectorised path; 32: on the channel-vectorised one; 16 → 32 at
+    /// stride 1: by Winograd).
+    @Test(arguments: [(5, 6, 2), (5, 32, 2), (16, 32, 1)], ConvolutionAlgorithm.allCases)
+    func residualAndReluAreFused(channels: (input: Int, output: Int, stride: Int), _ algorithm: ConvolutionAlgorithm) {
+        let (inputChannels, outputChannels, stride) = channels
+        let x = randomTensor([2, inputChannels, 9, 11], seed: 11), w = randomTensor([outputChannels, inputChannels, 3, 3], seed: 12)
+        let (ho, wo) = ((9 - 1) / stride + 1, (11 - 1) / stride + 1)
+        let b = randomTensor([outputChannels], seed: 13), residual = randomTensor([2, outputChannels, ho, wo], seed: 14)
         let fused = Kernels.conv2dForward(
-            x, weight: w, bias: b, stride: 2, padding: 1, adding: residual, relu: true, algorithm: algorithm)
-        let plain = ReferenceKernels.conv2d(x, weight: w, bias: b, stride: 2, padding: 1)
+            x, weight: w, bias: b, stride: Size2D(stride), padding: 1, adding: residual, relu: true, algorithm: algorithm)
+        let plain = ReferenceKernels.conv2d(x, weight: w, bias: b, stride: Size2D(stride), padding: 1)
         let expected = Tensor(shape: plain.shape, scalars: zip(plain.scalars, residual.scalars).map { max($0 + $1, 0) })
         #expect(relativeError(fused, expected) <= 1e-5)
     }

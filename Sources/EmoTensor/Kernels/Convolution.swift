@@ -467,7 +467,7 @@ extension Kernels {
                 dy, weight: flippedTransposedKernel(weight, groups: groups), bias: nil, stride: 1,
                 padding: Size2D(height: dilation.height * (g.kernelSize.height - 1) - padding.height,
                                 width: dilation.width * (g.kernelSize.width - 1) - padding.width),
-                dilation: dilation, groups: groups)
+                dilation: dilation, groups: groups, algorithm: algorithm)
         }
         var dw: Tensor? = computeWeight ? Tensor(zeros: weight.shape) : nil
         let directInput = g.isPointwise && block == 1

@@ -9,8 +9,9 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     case automatic
     /// im2col + `cblas_sgemm` (any groups and dilation).
     case im2col
-    /// The direct (im2col-free, indirect-product) kernels of `CEmoKernels`; groups 1, dilation 1
-    /// only — other convolutions still use im2col.
+    /// The direct (im2col-free, indirect-product) kernels of `CEmoKernels`, with Winograd
+    /// F(2×2, 3×3) for 3×3 stride-1 shapes on AVX-512 (unless `EMOTENSOR_WINOGRAD=0`); groups 1,
+    /// dilation 1 only — other convolutions still use im2col.
     case direct
     /// The direct kernels with their portable C micro-kernels, on any CPU (what a CPU without
     /// AVX-512 runs; for tests).

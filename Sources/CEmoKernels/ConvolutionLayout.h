@@ -138,8 +138,8 @@ static inline size_t emo_data_scratch(const emo_conv_shape *s) {
     const emo_data_grid g = emo_make_data_grid(s);
     if (emo_is_pointwise(s)) return emo_aligned_pointers(s->cout) + 64;
     if (emo_data_by_channels(s))
-        return emo_aligned_floats(s->cout * g.grid) + emo_aligned_floats((ptrdiff_t)g.wd * s->cin) +
-               emo_aligned_pointers((ptrdiff_t)s->cout * g.max_taps) + 64;
+        return emo_aligned_floats(s->cout * g.grid) + emo_aligned_floats((ptrdiff_t)s->width * s->cin) +
+               emo_aligned_pointers((ptrdiff_t)s->sw * s->cout * g.max_taps) + 64;
     return emo_aligned_floats(s->cout * g.grid) + emo_aligned_floats(s->cin * g.q) +
            emo_aligned_pointers((ptrdiff_t)s->cout * g.max_taps) + 64;
 }

@@ -85,7 +85,8 @@ static void FN(forward_by_channels)(const emo_conv_shape *s, const float *x, con
                 rows[(c * s->kh + ki) * s->kw + kj] = padded + c * p.plane + (ptrdiff_t)ki * p.wp + kj;
     const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
     for (int oh = 0; oh < g.ho; oh++) {
-        CGEMM_ROW(s->cout, g.wo, s->sw, (ptrdiff_t)oh * s->sh * p.wp, g.k, rows, forward_weights, s->cout, tile);
+        CGEMM_ROW(s->cout, g.wo, s->sw, (ptrdiff_t)oh * s->sh * p.wp, g.k, rows, forward_weights, s->cout, tile,
+                  s->cout);
         const ptrdiff_t at = (ptrdiff_t)oh * g.wo;
         const emo_epilogue row = {epilogue->bias, epilogue->residual ? epilogue->residual + at : NULL, epilogue->relu};
         STORE_CHANNELS(s->cout, g.wo, 1, tile, y + at, plane_out, &row);
@@ -160,6 +161,56 @@ void FN(emo_conv_forward_image)(const emo_conv_shape *s, const float *x, const f
     }
 }
 
+/// The input gradient with input channels in the vectors: per row phase, every row of dx is put
+/// together from its column phases (column iw = c·sw + cp − pw of phase cp), each product written
+/// straight into its interleaved columns of one [W][cin] row, which is then stored whole.
+static void FN(backward_data_by_channels)(const emo_conv_shape *s, const emo_data_grid *g, const float *dygrid,
+                                         const float *data_weights, const float **rows, float *line, float *dx) {
+    const ptrdiff_t plane_in = (ptrdiff_t)s->height * s->width;
+    const ptrdiff_t phase_rows = (ptrdiff_t)s->cout * g->max_taps;
+    const emo_epilogue none = {NULL, NULL, 0};
+    const float *weights = data_weights;
+    for (int rp = 0; rp < s->sh; rp++) {
+        int rlow = 0;
+        while (rlow < g->hd && rlow * s->sh + rp - s->ph < 0) rlow++;
+        int rhigh = rlow;
+        while (rhigh < g->hd && rhigh * s->sh + rp - s->ph < s->height) rhigh++;
+        const float *phase_weights[2];
+        int clow[2], chigh[2], taps[2];
+        for (int cp = 0; cp < s->sw; cp++) {
+            clow[cp] = 0;
+            while (clow[cp] < g->wd && clow[cp] * s->sw + cp - s->pw < 0) clow[cp]++;
+            chigh[cp] = clow[cp];
+            while (chigh[cp] < g->wd && chigh[cp] * s->sw + cp - s->pw < s->width) chigh[cp]++;
+            const int na = emo_phase_taps(s->kh, s->sh, rp), nb = emo_phase_taps(s->kw, s->sw, cp);
+            taps[cp] = na * nb;
+            const float **phase = rows + cp * phase_rows;
+            for (int co = 0; co < s->cout; co++)
+                for (int a = 0; a < na; a++)
+                    for (int b = 0; b < nb; b++)
+                        phase[co * taps[cp] + a * nb + b] =
+                            dygrid + co * g->grid + (ptrdiff_t)(g->a - a + rlow) * g->wg + (g->b - b);
+            phase_weights[cp] = weights;
+            weights += (ptrdiff_t)s->cout * taps[cp] * s->cin;
+        }
+        for (int r = rlow; r < rhigh; r++) {
+            for (int cp = 0; cp < s->sw; cp++) {
+                float *first = line + (ptrdiff_t)(clow[cp] * s->sw + cp - s->pw) * s->cin;
+                const ptrdiff_t pitch = (ptrdiff_t)s->sw * s->cin;
+                if (taps[cp] == 0) {
+                    for (int c = clow[cp]; c < chigh[cp]; c++)
+                        memset(first + (c - clow[cp]) * pitch, 0, sizeof(float) * (size_t)s->cin);
+                    continue;
+                }
+                CGEMM_ROW(s->cin, chigh[cp] - clow[cp], 1, (ptrdiff_t)(r - rlow) * g->wg + clow[cp], s->cout * taps[cp],
+                          rows + cp * phase_rows, phase_weights[cp], s->cin, first, pitch);
+            }
+            STORE_CHANNELS(s->cin, s->width, 1, line, dx + (ptrdiff_t)(r * s->sh + rp - s->ph) * s->width, plane_in,
+                           &none);
+        }
+    }
+}
+
 void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, const float *data_weights, float *dx,
                                       void *scratch) {
     const emo_data_grid g = emo_make_data_grid(s);
@@ -173,10 +224,10 @@ void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, 
     }
     const int by_channels = emo_data_by_channels(s);
     float *dygrid = emo_take(&cursor, emo_aligned_floats(s->cout * g.grid));
-    // The phase's result: [cin][Hd·Wg] on the grid, or one [Wd][cin] row at a time by channels.
-    float *grid = emo_take(&cursor, by_channels ? emo_aligned_floats((ptrdiff_t)g.wd * s->cin)
+    // The phase's result: [cin][Hd·Wg] on the grid, or one [W][cin] row of dx at a time by channels.
+    float *grid = emo_take(&cursor, by_channels ? emo_aligned_floats((ptrdiff_t)s->width * s->cin)
                                                 : emo_aligned_floats(s->cin * g.q));
-    const float **rows = emo_take(&cursor, emo_aligned_pointers((ptrdiff_t)s->cout * g.max_taps));
+    const float **rows = emo_take(&cursor, emo_aligned_pointers((ptrdiff_t)s->sw * s->cout * g.max_taps));
     for (int co = 0; co < s->cout; co++) {
         float *target = dygrid + co * g.grid;
         const float *source = dy + co * plane_out;
@@ -189,6 +240,10 @@ void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, 
         }
         const ptrdiff_t used = (ptrdiff_t)(g.ho + g.a) * g.wg + g.b;
         memset(target + used, 0, sizeof(float) * (size_t)(g.grid - used));
+    }
+    if (by_channels) {
+        FN(backward_data_by_channels)(s, &g, dygrid, data_weights, rows, grid, dx);
+        return;
     }
     const float *weights = data_weights;
     for (int rp = 0; rp < s->sh; rp++) {
@@ -210,18 +265,6 @@ void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, 
                         for (int b = 0; b < nb; b++)
                             rows[co * taps + a * nb + b] =
                                 dygrid + co * g.grid + (ptrdiff_t)(g.a - a + rlow) * g.wg + (g.b - b);
-                if (by_channels) {
-                    // Only the pixels inside the image, row by row, stored straight into dx.
-                    const emo_epilogue none = {NULL, NULL, 0};
-                    for (int r = rlow; r < rhigh; r++) {
-                        CGEMM_ROW(s->cin, chigh - clow, 1, (ptrdiff_t)(r - rlow) * g.wg + clow, s->cout * taps, rows,
-                                  weights, s->cin, grid);
-                        float *target = dx + (ptrdiff_t)(r * s->sh + rp - s->ph) * s->width + clow * s->sw + cp - s->pw;
-                        STORE_CHANNELS(s->cin, chigh - clow, s->sw, grid, target, plane_in, &none);
-                    }
-                    weights += (ptrdiff_t)s->cout * taps * s->cin;
-                    continue;
-                }
                 // Only the grid rows that hold pixels of the image (not its padding).
                 IGEMM(s->cin, (rhigh - rlow) * g.wg, s->cout * taps, rows, weights, s->cin, grid + (ptrdiff_t)rlow * g.wg,
                       g.q);

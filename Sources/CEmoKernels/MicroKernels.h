@@ -22,10 +22,10 @@ typedef void (*emo_igemm_rows_fn)(int M, int nrows, int width, ptrdiff_t pitch, 
                                   const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
 
 /// The channel-vectorised indirect product of one output row: for j < width, m < M (a multiple
-/// of 16), out[j·M + m] = Σₖ wt[k·ldw + m] · rows[k][in0 + j·step]. Every output pixel fills whole
+/// of 16), out[j·ldo + m] = Σₖ wt[k·ldw + m] · rows[k][in0 + j·step]. Every output pixel fills whole
 /// vectors of output channels, whatever the image width; step is the column stride (1 or 2).
 typedef void (*emo_cgemm_row_fn)(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
-                                 const float *wt, int ldw, float *out);
+                                 const float *wt, int ldw, float *out, ptrdiff_t ldo);
 
 /// The channel-major store after emo_cgemm_row: for m < M (a multiple of 16), j < width,
 /// y[m·plane + j·step] = epilogue(t[j·M + m]), the residual indexed like y; step is 1 or 2 (every
@@ -50,7 +50,7 @@ void emo_igemm_portable(int M, int Q, int K, const float *const *rows, const flo
 void emo_igemm_rows_portable(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
                              const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
 void emo_cgemm_row_portable(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
-                            const float *wt, int ldw, float *out);
+                            const float *wt, int ldw, float *out, ptrdiff_t ldo);
 void emo_store_channels_portable(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                  const emo_epilogue *epilogue);
 void emo_outer_portable(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
@@ -63,7 +63,7 @@ void emo_igemm_avx512(int M, int Q, int K, const float *const *rows, const float
 void emo_igemm_rows_avx512(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
                            const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
 void emo_cgemm_row_avx512(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
-                          const float *wt, int ldw, float *out);
+                          const float *wt, int ldw, float *out, ptrdiff_t ldo);
 void emo_store_channels_avx512(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                const emo_epilogue *epilogue);
 void emo_outer_avx512(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,

@@ -195,7 +195,7 @@ AVX512 void emo_outer_avx512(int K, int N, int nrows, int width, ptrdiff_t pitch
 /// holds channels 16v…16v+15 of pixel p, whose input is rows[k][q0 + p·step]. Stored at
 /// out[p·ldo + 16v]. np, nb and step are constants after inlining.
 AVX512 ALWAYS_INLINE void cgemm_tile(const int np, const int nb, const int step, int K, const float *const *rows,
-                                     ptrdiff_t q0, const float *wt, int ldw, float *out, int ldo) {
+                                     ptrdiff_t q0, const float *wt, int ldw, float *out, ptrdiff_t ldo) {
     __m512 acc[CGEMM_MAX_PIXELS][CGEMM_MAX_VECTORS];
     UNROLL
     for (int p = 0; p < np; p++) {
@@ -222,20 +222,20 @@ AVX512 ALWAYS_INLINE void cgemm_tile(const int np, const int nb, const int step,
     }
 }
 
-#define CGEMM_TILE(P) cgemm_tile(P, TILE_VECTORS, TILE_STEP, K, rows, q0, w, ldw, o, M)
+#define CGEMM_TILE(P) cgemm_tile(P, TILE_VECTORS, TILE_STEP, K, rows, q0, w, ldw, o, ldo)
 #define CGEMM_CASE(P) case P: CGEMM_TILE(P); break;
 
 /// One row of the product for one block of NB channel vectors, in tiles of PMAX pixels and a
 /// remainder tile. The pixel counts of the switch cover 1…PMAX.
 #define CGEMM_ROW_BLOCK(NB, STEP, PMAX, ...)                                                          \
-    AVX512 static void cgemm_row_##NB##_##STEP(int M, int width, ptrdiff_t in0, int K,               \
+    AVX512 static void cgemm_row_##NB##_##STEP(int width, ptrdiff_t in0, int K,                      \
                                                const float *const *rows, const float *w, int ldw,    \
-                                               float *out) {                                         \
+                                               float *out, ptrdiff_t ldo) {                          \
         enum { TILE_VECTORS = NB, TILE_STEP = STEP };                                                \
         for (int j = 0; j < width; j += PMAX) {                                                      \
             const int np = width - j < PMAX ? width - j : PMAX;                                      \
             const ptrdiff_t q0 = in0 + (ptrdiff_t)j * STEP;                                          \
-            float *o = out + (ptrdiff_t)j * M;                                                       \
+            float *o = out + (ptrdiff_t)j * ldo;                                                     \
             switch (np) {                                                                            \
                 __VA_ARGS__                                                                          \
             default: CGEMM_TILE(1); break;                                                           \
@@ -262,7 +262,7 @@ CGEMM_ROW_BLOCK(2, 2, 12, CGEMM_CASES_2)
 CGEMM_ROW_BLOCK(1, 2, 24, CGEMM_CASES_1)
 
 AVX512 void emo_cgemm_row_avx512(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
-                                 const float *wt, int ldw, float *out) {
+                                 const float *wt, int ldw, float *out, ptrdiff_t ldo) {
     const int vectors = M / 16;
     const int nb = vectors % 4 == 0 ? 4 : vectors % 3 == 0 ? 3 : vectors % 2 == 0 ? 2 : 1;
     for (int m0 = 0; m0 < M; m0 += 16 * nb) {
@@ -270,17 +270,17 @@ AVX512 void emo_cgemm_row_avx512(int M, int width, int step, ptrdiff_t in0, int 
         float *o = out + m0;
         if (step == 1) {
             switch (nb) {
-            case 4: cgemm_row_4_1(M, width, in0, K, rows, w, ldw, o); break;
-            case 3: cgemm_row_3_1(M, width, in0, K, rows, w, ldw, o); break;
-            case 2: cgemm_row_2_1(M, width, in0, K, rows, w, ldw, o); break;
-            default: cgemm_row_1_1(M, width, in0, K, rows, w, ldw, o); break;
+            case 4: cgemm_row_4_1(width, in0, K, rows, w, ldw, o, ldo); break;
+            case 3: cgemm_row_3_1(width, in0, K, rows, w, ldw, o, ldo); break;
+            case 2: cgemm_row_2_1(width, in0, K, rows, w, ldw, o, ldo); break;
+            default: cgemm_row_1_1(width, in0, K, rows, w, ldw, o, ldo); break;
             }
         } else {
             switch (nb) {
-            case 4: cgemm_row_4_2(M, width, in0, K, rows, w, ldw, o); break;
-            case 3: cgemm_row_3_2(M, width, in0, K, rows, w, ldw, o); break;
-            case 2: cgemm_row_2_2(M, width, in0, K, rows, w, ldw, o); break;
-            default: cgemm_row_1_2(M, width, in0, K, rows, w, ldw, o); break;
+            case 4: cgemm_row_4_2(width, in0, K, rows, w, ldw, o, ldo); break;
+            case 3: cgemm_row_3_2(width, in0, K, rows, w, ldw, o, ldo); break;
+            case 2: cgemm_row_2_2(width, in0, K, rows, w, ldw, o, ldo); break;
+            default: cgemm_row_1_2(width, in0, K, rows, w, ldw, o, ldo); break;
             }
         }
     }

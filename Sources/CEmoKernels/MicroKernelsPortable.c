@@ -37,9 +37,9 @@ void emo_igemm_rows_portable(int M, int nrows, int width, ptrdiff_t pitch, int K
 }
 
 void emo_cgemm_row_portable(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
-                            const float *wt, int ldw, float *out) {
+                            const float *wt, int ldw, float *out, ptrdiff_t ldo) {
     for (int j = 0; j < width; j++) {
-        float *o = out + (ptrdiff_t)j * M;
+        float *o = out + (ptrdiff_t)j * ldo;
         for (int m = 0; m < M; m++) o[m] = 0;
         for (int k = 0; k < K; k++) {
             const float v = rows[k][in0 + (ptrdiff_t)j * step];

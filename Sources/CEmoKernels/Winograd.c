@@ -142,7 +142,7 @@ void emo_winograd_image(int cin, int cout, int h, int w, int ph, int pw, const f
         for (int e = 0; e < 16; e++) {
             for (int c = 0; c < cin; c++) rows[c] = v + ((ptrdiff_t)e * cin + c) * tiles;
             emo_cgemm_row_avx512(cout, (int)tiles, 1, 0, cin, rows, u + (ptrdiff_t)e * cin * cout, cout,
-                                 m + (ptrdiff_t)e * tiles * cout);
+                                 m + (ptrdiff_t)e * tiles * cout, cout);
         }
         // Aᵀ M A per tile, two output rows per tile row, then the channel-major store.
         for (int ty = ty0; ty < ty1; ty++) {

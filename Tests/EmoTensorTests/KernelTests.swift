@@ -59,6 +59,9 @@ import Testing
         .init(input: [2, 32, 5, 21], weight: [8, 32, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
         .init(input: [1, 64, 7, 35], weight: [4, 64, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
         .init(input: [2, 16, 9, 40], weight: [16, 16, 5, 5], stride: 2, padding: 2, dilation: 1, groups: 1),
+        // a 1×3 kernel at stride 2: the second row phase has no taps (its rows of dx are zero)
+        .init(input: [2, 16, 6, 10], weight: [8, 16, 1, 3], stride: 2, padding: Size2D(height: 0, width: 1),
+              dilation: 1, groups: 1),
         // 3×3 stride 1 with 16+ channels each way (Winograd F(2×2, 3×3) on AVX-512): odd output
         // sizes (half tiles), padding 0–2, bands of tile rows
         .init(input: [2, 16, 9, 21], weight: [32, 16, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),

@@ -3,6 +3,7 @@
 // The grids and scratch layouts shared by both builds of the direct-convolution drivers.
 
 #include <stddef.h>
+#include <string.h>
 #include "CEmoKernels.h"
 
 static inline int emo_is_pointwise(const emo_conv_shape *s) {
@@ -63,6 +64,36 @@ static inline emo_data_grid emo_make_data_grid(const emo_conv_shape *s) {
 /// Taps of kernel rows (or columns) in phase p: p, p + s, … below k.
 static inline int emo_phase_taps(int k, int s, int p) { return p < k ? (k - 1 - p) / s + 1 : 0; }
 
+/// The indices i in [0, count) of stride phase `phase` whose image position i·stride + phase − pad
+/// lies inside [0, size): [*low, *high).
+static inline void emo_phase_span(int count, int stride, int phase, int pad, int size, int *low, int *high) {
+    int i = 0;
+    while (i < count && i * stride + phase - pad < 0) i++;
+    *low = i;
+    while (i < count && i * stride + phase - pad < size) i++;
+    *high = i;
+}
+
+/// Copies `channels` planes of h × w into hp × wp planes at row `top`, column `left`, with zeros
+/// everywhere else.
+static inline void emo_copy_padded(const float *x, int channels, int h, int w, int top, int left, int hp, int wp,
+                                   float *out) {
+    const ptrdiff_t plane = (ptrdiff_t)hp * wp;
+    for (int c = 0; c < channels; c++) {
+        float *target = out + c * plane;
+        // Each float written once: the zero rows above, each row with its zero margins, the zero
+        // rows below.
+        memset(target, 0, sizeof(float) * (size_t)top * wp);
+        for (int r = 0; r < h; r++) {
+            float *row = target + (ptrdiff_t)(r + top) * wp;
+            memset(row, 0, sizeof(float) * (size_t)left);
+            memcpy(row + left, x + ((ptrdiff_t)c * h + r) * w, sizeof(float) * (size_t)w);
+            memset(row + left + w, 0, sizeof(float) * (size_t)(wp - left - w));
+        }
+        memset(target + (ptrdiff_t)(top + h) * wp, 0, sizeof(float) * (size_t)(hp - top - h) * wp);
+    }
+}
+
 /// Output channels rounded up to whole 16-float vectors: the row length of the transposed
 /// weight-gradient accumulator and of the transposed dy.
 static inline int emo_padded_cout(const emo_conv_shape *s) { return (s->cout + 15) / 16 * 16; }
@@ -117,6 +148,16 @@ static inline emo_padded_input emo_make_padded_input(const emo_conv_shape *s) {
     p.wp = s->width + 2 * s->pw;
     p.plane = (ptrdiff_t)p.hp * p.wp;
     return p;
+}
+
+/// rows[(c·kh + ki)·kw + kj]: tap (ki, kj) of channel c in a zero-padded input, so that output
+/// pixel (oh, ow) reads it at oh·sh·Wp + ow·sw.
+static inline void emo_padded_rows(const emo_conv_shape *s, const emo_padded_input *p, const float *padded,
+                                   const float **rows) {
+    for (int c = 0; c < s->cin; c++)
+        for (int ki = 0; ki < s->kh; ki++)
+            for (int kj = 0; kj < s->kw; kj++)
+                *rows++ = padded + c * p->plane + (ptrdiff_t)ki * p->wp + kj;
 }
 
 static inline size_t emo_forward_scratch(const emo_conv_shape *s) {

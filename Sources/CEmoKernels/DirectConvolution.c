@@ -51,6 +51,7 @@ static int winograd_enabled(void) {
 
 /// A 3×3 stride-1 convolution with padding ≤ 2 on the AVX-512 build, where the products run
 /// channel-vectorised with `vectors` channels in whole vectors and at least 16 summed.
+/// (Never off x86-64, where use_avx512 is 0.)
 static int winograd_fits(const emo_conv_shape *s, int vectors, int summed) {
     return use_avx512(s) && winograd_enabled() && s->kh == 3 && s->kw == 3 && s->sh == 1 && s->sw == 1 &&
            s->ph <= 2 && s->pw <= 2 && vectors % 16 == 0 && summed >= 16;
@@ -59,23 +60,11 @@ static int winograd_fits(const emo_conv_shape *s, int vectors, int summed) {
 /// The forward pass by Winograd F(2×2, 3×3) (Winograd.c): output channels in whole vectors, at
 /// least 16 input channels (measured 1.23–1.80× the direct forward on the model's 3×3 stride-1
 /// shapes, single thread).
-static int forward_by_winograd(const emo_conv_shape *s) {
-#if defined(__x86_64__)
-    return winograd_fits(s, s->cout, s->cin);
-#else
-    return 0;
-#endif
-}
+static int forward_by_winograd(const emo_conv_shape *s) { return winograd_fits(s, s->cout, s->cin); }
 
 /// The input gradient by Winograd: the forward of dy with the kernels rotated by 180°, padded by
 /// 2 − p, input channels in whole vectors.
-static int data_by_winograd(const emo_conv_shape *s) {
-#if defined(__x86_64__)
-    return winograd_fits(s, s->cin, s->cout);
-#else
-    return 0;
-#endif
-}
+static int data_by_winograd(const emo_conv_shape *s) { return winograd_fits(s, s->cin, s->cout); }
 
 // MARK: geometry and layouts
 

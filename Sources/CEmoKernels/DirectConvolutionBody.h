@@ -18,10 +18,8 @@ static void FN(fill_phase_planes)(const emo_conv_shape *s, const emo_forward_gri
     for (int rp = 0; rp < s->sh; rp++) {
         for (int cp = 0; cp < s->sw; cp++) {
             // The columns C whose input column C·sw + cp − pw lies inside the image.
-            int low = 0;
-            while (low < g->wph && low * s->sw + cp - s->pw < 0) low++;
-            int high = low;
-            while (high < g->wph && high * s->sw + cp - s->pw < s->width) high++;
+            int low, high;
+            emo_phase_span(g->wph, s->sw, cp, s->pw, s->width, &low, &high);
             for (int c = 0; c < s->cin; c++) {
                 const float *image = x + (ptrdiff_t)c * s->height * s->width;
                 float *plane = planes + c * g->channel + (rp * s->sw + cp) * g->plane;
@@ -48,22 +46,6 @@ static void FN(fill_phase_planes)(const emo_conv_shape *s, const emo_forward_gri
     }
 }
 
-/// The input with ph zero rows above and below and pw zero columns either side, per channel.
-static void FN(fill_padded)(const emo_conv_shape *s, const emo_padded_input *p, const float *x, float *padded) {
-    for (int c = 0; c < s->cin; c++) {
-        const float *image = x + (ptrdiff_t)c * s->height * s->width;
-        float *plane = padded + c * p->plane;
-        memset(plane, 0, sizeof(float) * (size_t)s->ph * p->wp);
-        for (int h = 0; h < s->height; h++) {
-            float *row = plane + (ptrdiff_t)(h + s->ph) * p->wp;
-            for (int col = 0; col < s->pw; col++) row[col] = 0;
-            memcpy(row + s->pw, image + (ptrdiff_t)h * s->width, sizeof(float) * (size_t)s->width);
-            for (int col = s->pw + s->width; col < p->wp; col++) row[col] = 0;
-        }
-        memset(plane + (ptrdiff_t)(s->ph + s->height) * p->wp, 0, sizeof(float) * (size_t)s->ph * p->wp);
-    }
-}
-
 /// The forward pass with output channels in the vectors, one output row at a time: the product
 /// into a [Wo][cout] tile, then a channel-major store with the epilogue.
 static void FN(forward_by_channels)(const emo_conv_shape *s, const float *x, const float *forward_weights,
@@ -74,15 +56,12 @@ static void FN(forward_by_channels)(const emo_conv_shape *s, const float *x, con
     const float *padded = x;
     if (s->ph || s->pw) {
         float *copy = emo_take(&cursor, emo_aligned_floats(s->cin * p.plane));
-        FN(fill_padded)(s, &p, x, copy);
+        emo_copy_padded(x, s->cin, s->height, s->width, s->ph, s->pw, p.hp, p.wp, copy);
         padded = copy;
     }
     float *tile = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)g.wo * s->cout));
     const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
-    for (int c = 0; c < s->cin; c++)
-        for (int ki = 0; ki < s->kh; ki++)
-            for (int kj = 0; kj < s->kw; kj++)
-                rows[(c * s->kh + ki) * s->kw + kj] = padded + c * p.plane + (ptrdiff_t)ki * p.wp + kj;
+    emo_padded_rows(s, &p, padded, rows);
     const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
     for (int oh = 0; oh < g.ho; oh++) {
         CGEMM_ROW(s->cout, g.wo, s->sw, (ptrdiff_t)oh * s->sh * p.wp, g.k, rows, forward_weights, s->cout, tile,
@@ -171,17 +150,12 @@ static void FN(backward_data_by_channels)(const emo_conv_shape *s, const emo_dat
     const emo_epilogue none = {NULL, NULL, 0};
     const float *weights = data_weights;
     for (int rp = 0; rp < s->sh; rp++) {
-        int rlow = 0;
-        while (rlow < g->hd && rlow * s->sh + rp - s->ph < 0) rlow++;
-        int rhigh = rlow;
-        while (rhigh < g->hd && rhigh * s->sh + rp - s->ph < s->height) rhigh++;
+        int rlow, rhigh;
+        emo_phase_span(g->hd, s->sh, rp, s->ph, s->height, &rlow, &rhigh);
         const float *phase_weights[2];
         int clow[2], chigh[2], taps[2];
         for (int cp = 0; cp < s->sw; cp++) {
-            clow[cp] = 0;
-            while (clow[cp] < g->wd && clow[cp] * s->sw + cp - s->pw < 0) clow[cp]++;
-            chigh[cp] = clow[cp];
-            while (chigh[cp] < g->wd && chigh[cp] * s->sw + cp - s->pw < s->width) chigh[cp]++;
+            emo_phase_span(g->wd, s->sw, cp, s->pw, s->width, &clow[cp], &chigh[cp]);
             const int na = emo_phase_taps(s->kh, s->sh, rp), nb = emo_phase_taps(s->kw, s->sw, cp);
             taps[cp] = na * nb;
             const float **phase = rows + cp * phase_rows;
@@ -227,7 +201,9 @@ void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, 
     // The phase's result: [cin][Hd·Wg] on the grid, or one [W][cin] row of dx at a time by channels.
     float *grid = emo_take(&cursor, by_channels ? emo_aligned_floats((ptrdiff_t)s->width * s->cin)
                                                 : emo_aligned_floats(s->cin * g.q));
-    const float **rows = emo_take(&cursor, emo_aligned_pointers((ptrdiff_t)s->sw * s->cout * g.max_taps));
+    // By channels: one set of dy-row pointers per column phase.
+    const float **rows =
+        emo_take(&cursor, emo_aligned_pointers((ptrdiff_t)(by_channels ? s->sw : 1) * s->cout * g.max_taps));
     for (int co = 0; co < s->cout; co++) {
         float *target = dygrid + co * g.grid;
         const float *source = dy + co * plane_out;
@@ -248,15 +224,11 @@ void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, 
     const float *weights = data_weights;
     for (int rp = 0; rp < s->sh; rp++) {
         // Rows r of this phase inside the image: ih = r·sh + rp − ph ∈ [0, H).
-        int rlow = 0;
-        while (rlow < g.hd && rlow * s->sh + rp - s->ph < 0) rlow++;
-        int rhigh = rlow;
-        while (rhigh < g.hd && rhigh * s->sh + rp - s->ph < s->height) rhigh++;
+        int rlow, rhigh;
+        emo_phase_span(g.hd, s->sh, rp, s->ph, s->height, &rlow, &rhigh);
         for (int cp = 0; cp < s->sw; cp++) {
-            int clow = 0;
-            while (clow < g.wd && clow * s->sw + cp - s->pw < 0) clow++;
-            int chigh = clow;
-            while (chigh < g.wd && chigh * s->sw + cp - s->pw < s->width) chigh++;
+            int clow, chigh;
+            emo_phase_span(g.wd, s->sw, cp, s->pw, s->width, &clow, &chigh);
             const int na = emo_phase_taps(s->kh, s->sh, rp), nb = emo_phase_taps(s->kw, s->sw, cp);
             const int taps = na * nb;
             if (taps > 0) {
@@ -311,11 +283,8 @@ void FN(emo_conv_backward_weight_image)(const emo_conv_shape *s, const float *x,
         // Tap (ki, kj) of output pixel (oh, ow) reads the zero-padded input at
         // (oh·sh + ki, ow·sw + kj).
         float *padded = emo_take(&cursor, emo_aligned_floats(s->cin * p.plane));
-        FN(fill_padded)(s, &p, x, padded);
-        for (int c = 0; c < s->cin; c++)
-            for (int ki = 0; ki < s->kh; ki++)
-                for (int kj = 0; kj < s->kw; kj++)
-                    rows[(c * s->kh + ki) * s->kw + kj] = padded + c * p.plane + (ptrdiff_t)ki * p.wp + kj;
+        emo_copy_padded(x, s->cin, s->height, s->width, s->ph, s->pw, p.hp, p.wp, padded);
+        emo_padded_rows(s, &p, padded, rows);
     }
     // dyᵀ: [Ho·Wo][n], zero in the padded channels.
     PIXEL_MAJOR(s->cout, plane_out, dy, plane_out, n, dyt);

@@ -18,38 +18,42 @@ extension Kernels {
                          "upsampledSumReluMean: map \(map.shape) does not match [\(n), \(c), …]")
         }
         let low = Array(maps.dropFirst())
-        // Per low-resolution map, its row and column tables, flattened: map m's rows start at
-        // m·height, its columns at m·width.
-        var rowLow: [Int32] = [], rowHigh: [Int32] = [], rowWeight: [Float] = []
-        var columnLow: [Int32] = [], columnHigh: [Int32] = [], columnWeight: [Float] = []
-        for map in low {
+        // Every low-resolution map's tables in two arrays: the source indices (row lows, row
+        // highs, column lows, column highs, each section map after map) and the weights (rows,
+        // then columns).
+        let rowCount = low.count * height, columnCount = low.count * width
+        var indices = [Int32](repeating: 0, count: 2 * (rowCount + columnCount))
+        var weights = [Float](repeating: 0, count: rowCount + columnCount)
+        for (m, map) in low.enumerated() {
             let (_, _, h, w) = map.nchw
             let rows = bilinear ? AxisMap.bilinear(input: h, output: height) : AxisMap.nearest(input: h, output: height)
             let columns = bilinear ? AxisMap.bilinear(input: w, output: width) : AxisMap.nearest(input: w, output: width)
-            rowLow += rows.low.map { Int32($0) }
-            rowHigh += rows.high.map { Int32($0) }
-            rowWeight += rows.highWeight
-            columnLow += columns.low.map { Int32($0) }
-            columnHigh += columns.high.map { Int32($0) }
-            columnWeight += columns.highWeight
+            for i in 0..<height {
+                indices[m * height + i] = Int32(rows.low[i])
+                indices[rowCount + m * height + i] = Int32(rows.high[i])
+                weights[m * height + i] = rows.highWeight[i]
+            }
+            for j in 0..<width {
+                indices[2 * rowCount + m * width + j] = Int32(columns.low[j])
+                indices[2 * rowCount + columnCount + m * width + j] = Int32(columns.high[j])
+                weights[rowCount + m * width + j] = columns.highWeight[j]
+            }
         }
         let planeCount = height * width
         return Tensor(uninitializedShape: [n, c]) { out in
             let po = out.baseAddress!
             withPointers(maps) { pointers in
-                rowLow.withUnsafeBufferPointer { rowLow in
-                rowHigh.withUnsafeBufferPointer { rowHigh in
-                rowWeight.withUnsafeBufferPointer { rowWeight in
-                columnLow.withUnsafeBufferPointer { columnLow in
-                columnHigh.withUnsafeBufferPointer { columnHigh in
-                columnWeight.withUnsafeBufferPointer { columnWeight in
+                indices.withUnsafeBufferPointer { indices in
+                weights.withUnsafeBufferPointer { weights in
+                    let index = indices.baseAddress!, weight = weights.baseAddress!
                     let tables = low.indices.map { m in
                         emo_resample_map(
                             planes: pointers[m + 1], height: Int32(low[m].shape[2]), width: Int32(low[m].shape[3]),
-                            row_low: rowLow.baseAddress! + m * height, row_high: rowHigh.baseAddress! + m * height,
-                            row_weight: rowWeight.baseAddress! + m * height,
-                            column_low: columnLow.baseAddress! + m * width, column_high: columnHigh.baseAddress! + m * width,
-                            column_weight: columnWeight.baseAddress! + m * width)
+                            row_low: index + m * height, row_high: index + rowCount + m * height,
+                            row_weight: weight + m * height,
+                            column_low: index + 2 * rowCount + m * width,
+                            column_high: index + 2 * rowCount + columnCount + m * width,
+                            column_weight: weight + rowCount + m * width)
                     }
                     tables.withUnsafeBufferPointer { tables in
                         let scratchCount = emo_upsampled_sum_scratch_floats(Int32(width), Int32(low.count), tables.baseAddress)
@@ -61,10 +65,6 @@ extension Kernels {
                                 tables.baseAddress, scratch, po, portable ? 1 : 0)
                         }
                     }
-                }
-                }
-                }
-                }
                 }
                 }
             }

@@ -98,22 +98,24 @@ static inline void emo_copy_padded(const float *x, int channels, int h, int w, i
 /// weight-gradient accumulator and of the transposed dy.
 static inline int emo_padded_cout(const emo_conv_shape *s) { return (s->cout + 15) / 16 * 16; }
 
-/// Channel vectors per tile of the weight-gradient micro-kernel: 3, 2 or 1, whichever divides
-/// the padded output channels / 16.
-static inline int emo_outer_vectors(const emo_conv_shape *s) {
-    const int vectors = emo_padded_cout(s) / 16;
-    return vectors % 3 == 0 ? 3 : vectors % 2 == 0 ? 2 : 1;
+/// Rows per tile of the weight-gradient micro-kernel (emo_outer_fn) for N accumulator columns (a
+/// multiple of 16): 8 with 3 or 2 channel vectors per tile, 12 with one (whichever of 3, 2, 1
+/// divides N / 16). Every row is its own pointer, and more rows than that spill pointers out of
+/// the 16 general registers (measured 35–44 GFLOP/s with 24 rows against 60–90 with 8–12).
+static inline int emo_outer_rows_for(int n) {
+    const int vectors = n / 16;
+    return vectors % 3 == 0 || vectors % 2 == 0 ? 8 : 12;
 }
 
-/// Rows per tile of the weight-gradient micro-kernel: 8, or 12 with one channel vector. Every row
-/// is its own pointer, and more rows than that spill pointers out of the 16 general registers
-/// (measured 35–44 GFLOP/s with 24 rows against 60–90 with 8–12).
-static inline int emo_outer_rows(const emo_conv_shape *s) { return emo_outer_vectors(s) == 1 ? 12 : 8; }
+/// `rows` rounded up to whole tiles of the weight-gradient micro-kernel for N columns.
+static inline int emo_outer_padded_rows(int rows, int n) {
+    const int tile = emo_outer_rows_for(n);
+    return (rows + tile - 1) / tile * tile;
+}
 
 /// Rows of the transposed weight-gradient accumulator: cin·kh·kw rounded up to whole tiles.
 static inline int emo_padded_k(const emo_conv_shape *s) {
-    const int rows = emo_outer_rows(s);
-    return (s->cin * s->kh * s->kw + rows - 1) / rows * rows;
+    return emo_outer_padded_rows(s->cin * s->kh * s->kw, emo_padded_cout(s));
 }
 
 static inline size_t emo_aligned_floats(ptrdiff_t count) { return ((size_t)count * sizeof(float) + 63) & ~(size_t)63; }

@@ -66,6 +66,10 @@ static int forward_by_winograd(const emo_conv_shape *s) { return winograd_fits(s
 /// 2 − p, input channels in whole vectors.
 static int data_by_winograd(const emo_conv_shape *s) { return winograd_fits(s, s->cin, s->cout); }
 
+/// The weight gradient by Winograd, accumulated in the transformed domain: output channels in
+/// whole vectors, at least 16 input channels.
+static int weight_by_winograd(const emo_conv_shape *s) { return winograd_fits(s, s->cout, s->cin); }
+
 // MARK: geometry and layouts
 
 int emo_conv_output_height(const emo_conv_shape *s) { return (s->height + 2 * s->ph - s->kh) / s->sh + 1; }
@@ -84,6 +88,13 @@ void emo_conv_prepare_forward_weights(const emo_conv_shape *s, const float *weig
     }
 #endif
     const int k = s->cin * s->kh * s->kw;
+#if defined(__x86_64__)
+    // A transpose by 16 × 16 blocks (11 instead of 58 µs for 64 → 128 channels, 3×3).
+    if (use_avx512(s) && s->cout % 16 == 0) {
+        emo_pixel_major_avx512(s->cout, k, weight, k, s->cout, out);
+        return;
+    }
+#endif
     for (int co = 0; co < s->cout; co++)
         for (int j = 0; j < k; j++) out[(ptrdiff_t)j * s->cout + co] = weight[(ptrdiff_t)co * k + j];
 }
@@ -120,11 +131,26 @@ void emo_conv_prepare_data_weights(const emo_conv_shape *s, const float *weight,
 }
 
 size_t emo_conv_weight_accumulator_count(const emo_conv_shape *s) {
+#if defined(__x86_64__)
+    if (weight_by_winograd(s)) return emo_winograd_weight_accumulator_count(s->cin, s->cout);
+#endif
     return (size_t)emo_padded_k(s) * (size_t)emo_padded_cout(s);
 }
 
 void emo_conv_finish_weight_gradient(const emo_conv_shape *s, const float *accumulator, float *dw) {
+#if defined(__x86_64__)
+    if (weight_by_winograd(s)) {
+        emo_winograd_finish_weight(s->cin, s->cout, accumulator, dw);
+        return;
+    }
+#endif
     const int k = s->cin * s->kh * s->kw, n = emo_padded_cout(s);
+#if defined(__x86_64__)
+    if (use_avx512(s) && k % 16 == 0) {  // 12 instead of 43 µs for 64 → 128 channels, 3×3
+        emo_pixel_major_avx512(k, s->cout, accumulator, n, k, dw);
+        return;
+    }
+#endif
     for (int co = 0; co < s->cout; co++)
         for (int j = 0; j < k; j++) dw[(ptrdiff_t)co * k + j] = accumulator[(ptrdiff_t)j * n + co];
 }
@@ -145,7 +171,13 @@ size_t emo_conv_backward_data_scratch_bytes(const emo_conv_shape *s) {
 #endif
     return emo_data_scratch(s);
 }
-size_t emo_conv_backward_weight_scratch_bytes(const emo_conv_shape *s) { return emo_weight_scratch(s); }
+size_t emo_conv_backward_weight_scratch_bytes(const emo_conv_shape *s) {
+#if defined(__x86_64__)
+    if (weight_by_winograd(s))
+        return emo_winograd_weight_scratch_bytes(s->cin, s->cout, s->height, s->width, s->ph, s->pw);
+#endif
+    return emo_weight_scratch(s);
+}
 
 // MARK: dispatch
 
@@ -181,13 +213,24 @@ void emo_conv_backward_data_image(const emo_conv_shape *s, const float *dy, cons
     emo_conv_backward_data_image_portable(s, dy, data_weights, dx, scratch);
 }
 
-void emo_conv_backward_weight_image(const emo_conv_shape *s, const float *x, const float *dy, float *accumulator,
-                                    void *scratch) {
+void emo_conv_backward_weight_images(const emo_conv_shape *s, int count, const float *x, const float *dy,
+                                     float *accumulator, void *scratch) {
 #if defined(__x86_64__)
-    if (use_avx512(s)) {
-        emo_conv_backward_weight_image_avx512(s, x, dy, accumulator, scratch);
+    if (weight_by_winograd(s)) {
+        emo_winograd_weight_images(s->cin, s->cout, s->height, s->width, s->ph, s->pw, count, x, dy, accumulator,
+                                   scratch);
         return;
     }
 #endif
-    emo_conv_backward_weight_image_portable(s, x, dy, accumulator, scratch);
+    const ptrdiff_t image_in = (ptrdiff_t)s->cin * s->height * s->width;
+    const ptrdiff_t image_out = (ptrdiff_t)s->cout * emo_conv_output_height(s) * emo_conv_output_width(s);
+    for (int image = 0; image < count; image++) {
+#if defined(__x86_64__)
+        if (use_avx512(s)) {
+            emo_conv_backward_weight_image_avx512(s, x + image * image_in, dy + image * image_out, accumulator, scratch);
+            continue;
+        }
+#endif
+        emo_conv_backward_weight_image_portable(s, x + image * image_in, dy + image * image_out, accumulator, scratch);
+    }
 }

@@ -69,6 +69,10 @@ void emo_store_channels_avx512(int M, int width, int step, const float *t, float
 void emo_outer_avx512(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
                       const float *dyt, float *acc);
 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst);
+/// Rank-T update: c[m·ldc + n] += Σ_{t < T} a[t·lda + m] · b[t·ldb + n] for m < M, n < N (a multiple
+/// of 16).
+void emo_rank_update_avx512(int M, int N, int T, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                            float *c, ptrdiff_t ldc);
 
 // Winograd F(2×2, 3×3), stride 1 (Winograd.c): y [cout][Ho][Wo] from x [cin][h][w] zero-padded by
 // ph, pw, with the epilogue; weights from emo_winograd_prepare (rotate: the input-gradient kernel,
@@ -77,6 +81,15 @@ size_t emo_winograd_scratch_bytes(int cin, int cout, int h, int w, int ph, int p
 void emo_winograd_prepare(int cin, int cout, const float *weight, int rotate, float *u);
 void emo_winograd_image(int cin, int cout, int h, int w, int ph, int pw, const float *x, const float *u,
                         const float *bias, const float *residual, int relu, float *y, void *scratch);
+
+// The weight gradient by Winograd F(2×2, 3×3): acc (16 blocks of cin × cout, cin padded to whole
+// vectors: the gradient in the transformed domain) += that of `count` consecutive images
+// x [cin][h][w], dy [cout][Ho][Wo]; then dw [cout][cin][3][3] = Gᵀ acc G.
+size_t emo_winograd_weight_accumulator_count(int cin, int cout);
+size_t emo_winograd_weight_scratch_bytes(int cin, int cout, int h, int w, int ph, int pw);
+void emo_winograd_weight_images(int cin, int cout, int h, int w, int ph, int pw, int count, const float *x,
+                                const float *dy, float *acc, void *scratch);
+void emo_winograd_finish_weight(int cin, int cout, const float *acc, float *dw);
 #endif
 
 #endif

@@ -66,14 +66,17 @@ size_t emo_conv_backward_data_scratch_bytes(const emo_conv_shape *shape);
 void emo_conv_backward_data_image(const emo_conv_shape *shape, const float *dy, const float *data_weights,
                                   float *dx, void *scratch);
 
-/// Floats of the weight-gradient accumulator: cin·kh·kw rounded up to 24, times cout rounded up
-/// to 16 (the gradient transposed, [k][cout]). Zero it before the first image.
+/// Floats of the weight-gradient accumulator: cin·kh·kw rounded up to whole micro-kernel tiles,
+/// times cout rounded up to 16 (the gradient transposed, [k][cout]); for a Winograd weight
+/// gradient (3×3 stride 1 on AVX-512), 16 transformed [cin][cout] blocks. Zero it before the
+/// first image; accumulators of disjoint images may be summed elementwise.
 size_t emo_conv_weight_accumulator_count(const emo_conv_shape *shape);
-/// Bytes of scratch `emo_conv_backward_weight_image` needs.
+/// Bytes of scratch `emo_conv_backward_weight_images` needs.
 size_t emo_conv_backward_weight_scratch_bytes(const emo_conv_shape *shape);
-/// accumulator += the weight gradient of one image (x, dy), in the accumulator layout.
-void emo_conv_backward_weight_image(const emo_conv_shape *shape, const float *x, const float *dy, float *accumulator,
-                                    void *scratch);
+/// accumulator += the weight gradient of `count` consecutive images, x [count][cin][H][W] and dy
+/// [count][cout][Ho][Wo], in the accumulator layout.
+void emo_conv_backward_weight_images(const emo_conv_shape *shape, int count, const float *x, const float *dy,
+                                     float *accumulator, void *scratch);
 /// dw [cout][cin·kh·kw] = the gradient held in an accumulator.
 void emo_conv_finish_weight_gradient(const emo_conv_shape *shape, const float *accumulator, float *dw);
 

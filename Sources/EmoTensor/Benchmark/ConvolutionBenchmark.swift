@@ -5,7 +5,7 @@ import Foundation
 /// Output format (for `emohr bench ops` and anything printing these rows): one row per distinct
 /// shape; `name` lists the model's layers with that shape (`stem.0`, `branch16.3x3`, …),
 /// `occurrences` how many convolutions of that shape one forward pass of the model runs. Times are
-/// medians in seconds over `repetitions` runs after one warm-up; rates are GFLOP/s counting a
+/// medians in seconds over the timed runs after one warm-up (see `runConvolutionBenchmark`); rates are GFLOP/s counting a
 /// multiply-add as 2 FLOPs (forward: 2·N·Cout·Ho·Wo·Cin·kh·kw/groups; backward: that once for the
 /// weight gradient and once more for the input gradient when it is computed). The fastest times
 /// are reported too, because on a shared machine they are the better estimate of the kernel's
@@ -125,7 +125,13 @@ public func emohrnetConvolutionShapes(height: Int, width: Int) -> [ConvBenchmark
 /// backward pass computes the weight gradient and, except for `stem.0`, the input gradient
 /// (what training needs). `scripts/reference/tensor/bench_ops_pytorch.py` times the same shapes
 /// in PyTorch.
-public func runConvolutionBenchmark(batch: Int, height: Int, width: Int, repetitions: Int) -> [ConvBenchmarkRow] {
+///
+/// Each pass runs once to warm up, then at least `repetitions` times and until its runs add up to
+/// `minimumSeconds` (at most 20 × `repetitions` runs): short shapes get more runs, so that their
+/// fastest and median times are less at the mercy of other processes.
+public func runConvolutionBenchmark(
+    batch: Int, height: Int, width: Int, repetitions: Int, minimumSeconds: Double = 0
+) -> [ConvBenchmarkRow] {
     precondition(batch >= 1 && repetitions >= 1, "runConvolutionBenchmark: batch and repetitions must be ≥ 1")
     var rng = SeededGenerator(seed: 42)
     var rows: [ConvBenchmarkRow] = []
@@ -133,23 +139,16 @@ public func runConvolutionBenchmark(batch: Int, height: Int, width: Int, repetit
         let (x, weight) = benchmarkOperands(shape, batch: batch, using: &rng)
         let stride = Size2D(shape.stride), padding = Size2D(shape.padding)
         let includesInput = shape.name != "stem.0"
-        var forwardTimes: [Double] = [], backwardTimes: [Double] = []
         var output = Tensor(zeros: [])
-        for repetition in 0...repetitions {
-            let start = DispatchTime.now().uptimeNanoseconds
+        let forwardTimes = timedRuns(repetitions: repetitions, minimumSeconds: minimumSeconds) {
             output = Kernels.conv2dForward(x, weight: weight, bias: nil, stride: stride, padding: padding)
-            let end = DispatchTime.now().uptimeNanoseconds
-            if repetition > 0 { forwardTimes.append(Double(end - start) * 1e-9) }
         }
         let gradient = Tensor.randomNormal(shape: output.shape, using: &rng)
-        for repetition in 0...repetitions {
-            let start = DispatchTime.now().uptimeNanoseconds
+        let backwardTimes = timedRuns(repetitions: repetitions, minimumSeconds: minimumSeconds) {
             let result = Kernels.conv2dBackward(
                 outputGradient: gradient, input: x, weight: weight, stride: stride, padding: padding,
                 computeInput: includesInput, computeWeight: true, computeBias: false)
-            let end = DispatchTime.now().uptimeNanoseconds
             withExtendedLifetime(result) {}
-            if repetition > 0 { backwardTimes.append(Double(end - start) * 1e-9) }
         }
         let geometry = ConvolutionGeometry(
             input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: 1, groups: 1)
@@ -179,6 +178,19 @@ func benchmarkOperands(
         shape: [shape.outputChannels, shape.inputChannels, shape.kernelSize, shape.kernelSize],
         standardDeviation: 0.1, using: &rng)
     return (x, weight)
+}
+
+/// Seconds of each timed run of `body`, after one untimed warm-up run: at least `repetitions` runs,
+/// more until they add up to `minimumSeconds`, at most 20 × `repetitions`.
+func timedRuns(repetitions: Int, minimumSeconds: Double, _ body: () -> Void) -> [Double] {
+    body()
+    var times: [Double] = []
+    while times.count < repetitions || (times.reduce(0, +) < minimumSeconds && times.count < 20 * repetitions) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+    }
+    return times
 }
 
 /// The median of a non-empty list.

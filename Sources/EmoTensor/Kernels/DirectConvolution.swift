@@ -178,27 +178,32 @@ enum DirectConvolution {
         if computeWeight {
             let scratch = floats(emo_conv_backward_weight_scratch_bytes(&s))
             let accumulatorCount = Int(emo_conv_weight_accumulator_count(&s))
+            // One accumulator per worker, which takes the next part of the batch until none is left
+            // (so a core slowed by another process takes fewer parts), summed at the end.
+            let workers = min(parts, Parallelism.workerCount)
+            let queue = PartQueue(count: parts)
             dw = Tensor(uninitializedShape: weight.shape) { out in
-                // One accumulator per part (the gradient transposed, padded), summed at the end.
-                ScratchPool.shared.withBuffer(count: parts * accumulatorCount) { accumulators in
+                ScratchPool.shared.withBuffer(count: workers * accumulatorCount) { accumulators in
                     x.withUnsafeBufferPointer { px in
                         dy.withUnsafeBufferPointer { pdy in
                             let px = px.baseAddress!, pdy = pdy.baseAddress!
-                            run(parts: parts) { part in
+                            run(parts: workers) { worker in
                                 var s = s
-                                let accumulator = accumulators + part * accumulatorCount
+                                let accumulator = accumulators + worker * accumulatorCount
                                 accumulator.update(repeating: 0, count: accumulatorCount)
                                 ScratchPool.shared.withBuffer(count: scratch) { buffer in
-                                    for image in images(part: part, of: parts, batch: g.batch) {
-                                        emo_conv_backward_weight_image(
-                                            &s, px + image * inputImage, pdy + image * outputImage, accumulator, buffer)
+                                    while let part = queue.next() {
+                                        let range = images(part: part, of: parts, batch: g.batch)
+                                        emo_conv_backward_weight_images(
+                                            &s, Int32(range.count), px + range.lowerBound * inputImage,
+                                            pdy + range.lowerBound * outputImage, accumulator, buffer)
                                     }
                                 }
                             }
                         }
                     }
-                    for part in 1..<max(parts, 1) {
-                        let partial = accumulators + part * accumulatorCount
+                    for worker in 1..<max(workers, 1) {
+                        let partial = accumulators + worker * accumulatorCount
                         for i in 0..<accumulatorCount { accumulators[i] += partial[i] }
                     }
                     emo_conv_finish_weight_gradient(&s, accumulators, out.baseAddress!)
@@ -206,6 +211,24 @@ enum DirectConvolution {
             }
         }
         return (dx, dw)
+    }
+}
+
+/// Hands out the indices 0..<count once each, to whichever worker asks first.
+private final class PartQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var following = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    /// The next index, or nil when all have been taken.
+    func next() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard following < count else { return nil }
+        following += 1
+        return following - 1
     }
 }
 

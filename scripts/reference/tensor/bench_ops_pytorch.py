@@ -1,11 +1,13 @@
 """Times emohrnet-s's convolution shapes in PyTorch, to compare with EmoTensor's
 `runConvolutionBenchmark` (Sources/EmoTensor/Benchmark/ConvolutionBenchmark.swift; same shapes,
-same FLOP counting, same medians over --repetitions after one warm-up).
+same FLOP counting, same timing rule: one warm-up, then at least --repetitions runs and until they
+add up to --min-seconds).
 
 Forward: F.conv2d under torch.no_grad(). Backward: aten.convolution_backward with output_mask
 (input gradient except for stem.0, weight gradient, no bias) - the kernel autograd would call.
 Both layouts: NCHW (contiguous) and channels-last (x, weight and dy in torch.channels_last).
-Usage: bench_ops_pytorch.py [--batch 64] [--height 128] [--width 300] [--repetitions 3] [--threads 2]
+Usage: bench_ops_pytorch.py [--batch 64] [--height 128] [--width 300] [--repetitions 3] [--min-seconds 0]
+[--threads 2]
 Prints JSON: {"torch": version, "threads": n, "batch": N, "rows": [{"name", "layout", "cin", "cout",
 "k", "stride", "in_h", "in_w", "out_h", "out_w", "count", "forward_s", "backward_s" (medians),
 "forward_min_s", "backward_min_s" (fastest), "forward_gflops", "backward_gflops" (from the medians)}, ...], "totals": {layout: {"forward_s", "backward_s"}}} where totals weigh each
@@ -19,6 +21,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--batch", type=int, default=64); ap.add_argument("--height", type=int, default=128)
 ap.add_argument("--width", type=int, default=300); ap.add_argument("--repetitions", type=int, default=3)
 ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--min-seconds", type=float, default=0.0)
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -56,10 +59,12 @@ for name, cin, cout, k, s, size, count in entries:
 
 
 def timed(fn, reps):
+    # One warm-up, then at least `reps` runs and until they add up to --min-seconds (at most 20 × reps):
+    # the rule of EmoTensor's timedRuns.
+    fn()
     ts = []
-    for i in range(reps + 1):
-        t0 = time.perf_counter(); fn(); dt = time.perf_counter() - t0
-        if i > 0: ts.append(dt)
+    while len(ts) < reps or (sum(ts) < a.min_seconds and len(ts) < 20 * reps):
+        t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
     return statistics.median(ts), min(ts)
 
 

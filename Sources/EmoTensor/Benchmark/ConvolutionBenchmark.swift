@@ -39,6 +39,11 @@ public struct ConvBenchmarkRow: Sendable, Hashable {
     public var forwardSecondsMinimum: Double
     /// Fastest backward time, seconds.
     public var backwardSecondsMinimum: Double
+
+    /// GFLOP of one forward pass.
+    public var forwardGigaflop: Double { forwardGFLOPs * forwardSeconds }
+    /// GFLOP of one backward pass.
+    public var backwardGigaflop: Double { backwardGFLOPs * backwardSeconds }
 }
 
 /// A convolution shape of emohrnet-s before timing.
@@ -124,48 +129,74 @@ public func emohrnetConvolutionShapes(height: Int, width: Int) -> [ConvBenchmark
 /// Uses the BLAS thread count already set (`BLASThreads.set`). Inputs are random normal; the
 /// backward pass computes the weight gradient and, except for `stem.0`, the input gradient
 /// (what training needs). `scripts/reference/tensor/bench_ops_pytorch.py` times the same shapes
-/// in PyTorch.
-///
-/// Each pass runs once to warm up, then at least `repetitions` times and until its runs add up to
-/// `minimumSeconds` (at most 20 × `repetitions` runs): short shapes get more runs, so that their
-/// fastest and median times are less at the mercy of other processes.
+/// in PyTorch. Each pass runs as `ConvolutionShapeBenchmark.time` says.
 public func runConvolutionBenchmark(
     batch: Int, height: Int, width: Int, repetitions: Int, minimumSeconds: Double = 0
 ) -> [ConvBenchmarkRow] {
     precondition(batch >= 1 && repetitions >= 1, "runConvolutionBenchmark: batch and repetitions must be ≥ 1")
     var rng = SeededGenerator(seed: 42)
-    var rows: [ConvBenchmarkRow] = []
-    for shape in emohrnetConvolutionShapes(height: height, width: width) {
-        let (x, weight) = benchmarkOperands(shape, batch: batch, using: &rng)
+    return emohrnetConvolutionShapes(height: height, width: width).map { shape in
+        let benchmark = ConvolutionShapeBenchmark(shape, batch: batch, using: &rng)
+        let times = benchmark.time(repetitions: repetitions, minimumSeconds: minimumSeconds)
+        return benchmark.row(forward: times.forward, backward: times.backward)
+    }
+}
+
+/// One convolution shape with its random operands, timed as often as asked (so that its runs can
+/// be interleaved with another tool's runs of the same shape).
+public struct ConvolutionShapeBenchmark {
+    public let shape: ConvBenchmarkShape
+    public let batch: Int
+    let x: Tensor, weight: Tensor, gradient: Tensor
+    let geometry: ConvolutionGeometry
+
+    /// Random-normal operands for `shape` at `batch` (weight σ 0.1).
+    public init(_ shape: ConvBenchmarkShape, batch: Int, using rng: inout SeededGenerator) {
+        self.shape = shape
+        self.batch = batch
+        (x, weight) = benchmarkOperands(shape, batch: batch, using: &rng)
+        geometry = ConvolutionGeometry(
+            input: x.shape, weight: weight.shape, stride: Size2D(shape.stride), padding: Size2D(shape.padding),
+            dilation: 1, groups: 1)
+        gradient = Tensor.randomNormal(
+            shape: [batch, shape.outputChannels, geometry.outputHeight, geometry.outputWidth], using: &rng)
+    }
+
+    /// Whether the backward pass computes the input gradient (all but `stem.0`, whose input is data).
+    public var backwardIncludesInput: Bool { shape.name != "stem.0" }
+
+    /// Seconds of each timed forward and backward run: each pass runs once to warm up, then at
+    /// least `repetitions` times and until its runs add up to `minimumSeconds` (at most 20 ×
+    /// `repetitions` runs), so short shapes get more runs.
+    public func time(repetitions: Int, minimumSeconds: Double) -> (forward: [Double], backward: [Double]) {
         let stride = Size2D(shape.stride), padding = Size2D(shape.padding)
-        let includesInput = shape.name != "stem.0"
-        var output = Tensor(zeros: [])
-        let forwardTimes = timedRuns(repetitions: repetitions, minimumSeconds: minimumSeconds) {
-            output = Kernels.conv2dForward(x, weight: weight, bias: nil, stride: stride, padding: padding)
+        let forward = timedRuns(repetitions: repetitions, minimumSeconds: minimumSeconds) {
+            withExtendedLifetime(Kernels.conv2dForward(x, weight: weight, bias: nil, stride: stride, padding: padding)) {}
         }
-        let gradient = Tensor.randomNormal(shape: output.shape, using: &rng)
-        let backwardTimes = timedRuns(repetitions: repetitions, minimumSeconds: minimumSeconds) {
+        let backward = timedRuns(repetitions: repetitions, minimumSeconds: minimumSeconds) {
             let result = Kernels.conv2dBackward(
                 outputGradient: gradient, input: x, weight: weight, stride: stride, padding: padding,
-                computeInput: includesInput, computeWeight: true, computeBias: false)
+                computeInput: backwardIncludesInput, computeWeight: true, computeBias: false)
             withExtendedLifetime(result) {}
         }
-        let geometry = ConvolutionGeometry(
-            input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: 1, groups: 1)
+        return (forward, backward)
+    }
+
+    /// The row for these run times (medians, fastest, rates from the medians).
+    public func row(forward: [Double], backward: [Double]) -> ConvBenchmarkRow {
         let flops = geometry.forwardFLOPs
-        let forward = median(forwardTimes), backward = median(backwardTimes)
-        rows.append(ConvBenchmarkRow(
+        let forwardMedian = median(forward), backwardMedian = median(backward)
+        return ConvBenchmarkRow(
             name: shape.name, batch: batch, inputChannels: shape.inputChannels, outputChannels: shape.outputChannels,
             kernelSize: shape.kernelSize, stride: shape.stride, padding: shape.padding,
             inputHeight: shape.inputHeight, inputWidth: shape.inputWidth,
             outputHeight: geometry.outputHeight, outputWidth: geometry.outputWidth,
-            occurrences: shape.occurrences, backwardIncludesInput: includesInput,
-            forwardSeconds: forward, backwardSeconds: backward,
-            forwardGFLOPs: flops / forward * 1e-9,
-            backwardGFLOPs: flops * (includesInput ? 2 : 1) / backward * 1e-9,
-            forwardSecondsMinimum: forwardTimes.min()!, backwardSecondsMinimum: backwardTimes.min()!))
+            occurrences: shape.occurrences, backwardIncludesInput: backwardIncludesInput,
+            forwardSeconds: forwardMedian, backwardSeconds: backwardMedian,
+            forwardGFLOPs: flops / forwardMedian * 1e-9,
+            backwardGFLOPs: flops * (backwardIncludesInput ? 2 : 1) / backwardMedian * 1e-9,
+            forwardSecondsMinimum: forward.min()!, backwardSecondsMinimum: backward.min()!)
     }
-    return rows
 }
 
 /// A random-normal input [batch, Cin, H, W] and weight [Cout, Cin, k, k] (σ 0.1) for one shape.

@@ -14,9 +14,11 @@ struct BenchOpsCommand: ParsableCommand {
     @Option(help: "Input width (frames).") var width = 300
     @Option(help: "Timed runs per pass and shape, at least (after one warm-up).") var repetitions = 5
     @Option(help: "Keep running a pass until its runs add up to this many seconds (at most 20 × repetitions runs).")
-    var minimumSeconds = 0.3
+    var minimumSeconds = 0.1
+    @Option(help: "With --compare: rounds per shape, each timing ours and then PyTorch's (runs pooled over rounds).")
+    var rounds = 3
     @Option(help: "SGEMM ceiling in GFLOP/s (default: measured now, a 2048³ product as a 1×1 convolution).") var ceiling: Double?
-    @Flag(help: "Also time PyTorch on the same shapes.") var compare = false
+    @Flag(help: "Also time PyTorch on the same shapes, interleaved with ours shape by shape.") var compare = false
     @Option(help: "Python interpreter with torch (default: .venv-ref/bin/python).") var python: String?
 
     @Flag(help: "Instead, time im2col + sgemm against the direct kernels per shape (forward, input and weight gradients).")
@@ -27,36 +29,55 @@ struct BenchOpsCommand: ParsableCommand {
             print("emohrnet-s convolution shapes, batch \(batch), input 1×\(height)×\(width), median of \(repetitions)")
             return printAlgorithmComparison()
         }
+        let server = compare ? try startPyTorch() : nil
+        defer { server?.close() }
+        let rounds = server == nil ? 1 : max(1, self.rounds)
         print("emohrnet-s convolution shapes, batch \(batch), input 1×\(height)×\(width); each pass timed after one warm-up, "
-              + "at least \(repetitions) runs and \(minimumSeconds) s, the same rule for PyTorch")
+              + "at least \(repetitions) runs and \(minimumSeconds) s"
+              + (server == nil ? "" : ", in \(rounds) rounds per shape alternating with PyTorch \(server!.version) (same rule)"))
         let ceiling = self.ceiling ?? measureCeiling()
         print(String(format: "matrix-product ceiling: %.0f GFLOP/s (%@)", ceiling, self.ceiling == nil ? "2048³, measured now" : "given"))
-        let rows = runConvolutionBenchmark(
-            batch: batch, height: height, width: width, repetitions: repetitions, minimumSeconds: minimumSeconds)
-        let theirs = compare ? try pytorchTimes() : [:]
         print("Times are the fastest run (on a shared machine, other processes only ever add time); "
               + "ratio: ours ÷ PyTorch's faster layout, fastest runs, then medians.")
-        let header = "shape".padding(toLength: 34, withPad: " ", startingAt: 0)
-        print(header + "  fwd ms   bwd ms  fwd GF/s  bwd GF/s  ceiling"
-              + (theirs.isEmpty ? "" : "  torch NCHW  torch CL  ratio  median"))
+        print("shape".padding(toLength: 34, withPad: " ", startingAt: 0) + "  fwd ms   bwd ms  fwd GF/s  bwd GF/s  ceiling"
+              + (server == nil ? "" : "  torch NCHW  torch CL  ratio  median"))
         var worst: (name: String, ratio: Double)?
         var worstMedian: (name: String, ratio: Double)?
         var ours = 0.0, torchBest = 0.0
-        for row in rows {
-            let label = "\(row.name) \(row.inputChannels)→\(row.outputChannels) k\(row.kernelSize)s\(row.stride) \(row.inputHeight)×\(row.inputWidth)"
+        var rng = SeededGenerator(seed: 42)
+        for (index, shape) in emohrnetConvolutionShapes(height: height, width: width).enumerated() {
+            let benchmark = ConvolutionShapeBenchmark(shape, batch: batch, using: &rng)
+            var mine = PyTorchConvolutionServer.Runs(), nchw = mine, channelsLast = mine
+            for _ in 0..<rounds {
+                let times = benchmark.time(repetitions: repetitions, minimumSeconds: minimumSeconds)
+                mine.forward += times.forward
+                mine.backward += times.backward
+                if let server {
+                    guard server.shapeNames.indices.contains(index), server.shapeNames[index] == shape.name else {
+                        throw BenchError("PyTorch's shape \(index) is not \(shape.name): update bench_ops_pytorch.py")
+                    }
+                    let theirs = try server.measure(index)
+                    nchw.forward += theirs.nchw.forward
+                    nchw.backward += theirs.nchw.backward
+                    channelsLast.forward += theirs.channelsLast.forward
+                    channelsLast.backward += theirs.channelsLast.backward
+                }
+            }
+            let row = benchmark.row(forward: mine.forward, backward: mine.backward)
             let forward = row.forwardSecondsMinimum, backward = row.backwardSecondsMinimum
-            let flops = row.forwardGFLOPs * row.forwardSeconds
+            let label = "\(row.name) \(row.inputChannels)→\(row.outputChannels) k\(row.kernelSize)s\(row.stride) \(row.inputHeight)×\(row.inputWidth)"
+            let forwardRate = row.forwardGigaflop / forward, backwardRate = row.backwardGigaflop / backward
             var line = label.padding(toLength: 34, withPad: " ", startingAt: 0)
             line += String(format: " %7.2f  %7.2f  %8.1f  %8.1f  %6.0f%%", 1000 * forward, 1000 * backward,
-                           flops / forward, row.backwardGFLOPs * row.backwardSeconds / backward,
-                           100 * max(flops / forward, row.backwardGFLOPs * row.backwardSeconds / backward) / ceiling)
-            if let reference = theirs[row.name] {
-                let best = min(reference.fastest.nchw, reference.fastest.channelsLast)
-                let bestMedian = min(reference.median.nchw, reference.median.channelsLast)
+                           forwardRate, backwardRate, 100 * max(forwardRate, backwardRate) / ceiling)
+            if server != nil {
+                let fastest = (nchw: fastestTotal(nchw), channelsLast: fastestTotal(channelsLast))
+                let best = min(fastest.nchw, fastest.channelsLast)
+                let bestMedian = min(medianTotal(nchw), medianTotal(channelsLast))
                 let ratio = (forward + backward) / best
                 let ratioMedian = (row.forwardSeconds + row.backwardSeconds) / bestMedian
-                line += String(format: "  %9.2f  %8.2f  %5.2f  %6.2f", 1000 * reference.fastest.nchw,
-                               1000 * reference.fastest.channelsLast, ratio, ratioMedian)
+                line += String(format: "  %9.2f  %8.2f  %5.2f  %6.2f", 1000 * fastest.nchw, 1000 * fastest.channelsLast,
+                               ratio, ratioMedian)
                 if worst == nil || ratio > worst!.ratio { worst = (row.name, ratio) }
                 if worstMedian == nil || ratioMedian > worstMedian!.ratio { worstMedian = (row.name, ratioMedian) }
                 ours += Double(row.occurrences) * (forward + backward)
@@ -73,41 +94,33 @@ struct BenchOpsCommand: ParsableCommand {
         }
     }
 
-    /// PyTorch's times per shape name: fastest and median forward + backward, in both layouts
-    /// (empty, with a line saying why, where PyTorch is not installed or fails).
-    func pytorchTimes() throws -> [String: (fastest: (nchw: Double, channelsLast: Double),
-                                             median: (nchw: Double, channelsLast: Double))] {
+    /// PyTorch's timing script in serve mode, or nil (with a line saying why) where PyTorch is not
+    /// installed.
+    func startPyTorch() throws -> PyTorchConvolutionServer? {
         let (tools, reason) = ReferenceTools.locate(python: python)
         guard let tools, tools.has(["torch"]) else {
             print("PyTorch: not installed (\(reason)); see scripts/bench/README.md")
-            return [:]
+            return nil
         }
-        let script = tools.scripts + "/../reference/tensor/bench_ops_pytorch.py"
-        let result = try tools.run([script, "--batch", String(batch), "--height", String(height), "--width", String(width),
-                                    "--repetitions", String(repetitions), "--min-seconds", String(minimumSeconds)])
-        guard result.status == 0, let start = result.output.firstIndex(of: "{"),
-            let json = try? JSON.parse(String(result.output[start...]))
-        else {
-            print("PyTorch: failed\n" + result.output.suffix(600))
-            return [:]
+        return try PyTorchConvolutionServer(
+            tools: tools, batch: batch, height: height, width: width, repetitions: repetitions,
+            minimumSeconds: minimumSeconds)
+    }
+
+    /// Fastest forward plus fastest backward, seconds (infinity without runs).
+    func fastestTotal(_ runs: PyTorchConvolutionServer.Runs) -> Double {
+        guard let forward = runs.forward.min(), let backward = runs.backward.min() else { return .infinity }
+        return forward + backward
+    }
+
+    /// Median forward plus median backward, seconds (infinity without runs).
+    func medianTotal(_ runs: PyTorchConvolutionServer.Runs) -> Double {
+        func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         }
-        var times: [String: (fastest: (nchw: Double, channelsLast: Double), median: (nchw: Double, channelsLast: Double))] = [:]
-        for row in json["rows"]?.arrayValue ?? [] {
-            guard let name = row["name"]?.stringValue, let layout = row["layout"]?.stringValue,
-                let forward = row["forward_s"]?.doubleValue, let backward = row["backward_s"]?.doubleValue,
-                let forwardMinimum = row["forward_min_s"]?.doubleValue, let backwardMinimum = row["backward_min_s"]?.doubleValue
-            else { continue }
-            var entry = times[name] ?? ((.infinity, .infinity), (.infinity, .infinity))
-            if layout.contains("last") {
-                entry.fastest.channelsLast = forwardMinimum + backwardMinimum
-                entry.median.channelsLast = forward + backward
-            } else {
-                entry.fastest.nchw = forwardMinimum + backwardMinimum
-                entry.median.nchw = forward + backward
-            }
-            times[name] = entry
-        }
-        return times
+        guard !runs.forward.isEmpty, !runs.backward.isEmpty else { return .infinity }
+        return median(runs.forward) + median(runs.backward)
     }
 
     /// One line per shape: fwd / dx / dw in ms for im2col and direct, and what `automatic` picks.

@@ -8,12 +8,15 @@ Forward: F.conv2d under torch.no_grad(). Backward: aten.convolution_backward wit
 Both layouts: NCHW (contiguous) and channels-last (x, weight and dy in torch.channels_last).
 Usage: bench_ops_pytorch.py [--batch 64] [--height 128] [--width 300] [--repetitions 3] [--min-seconds 0]
 [--threads 2]
-Prints JSON: {"torch": version, "threads": n, "batch": N, "rows": [{"name", "layout", "cin", "cout",
+With --serve: prints {"torch", "threads", "shapes": [names]} on one line, then for each shape index read
+from stdin one line {"index", "name", "nchw": {"forward": [s, ...], "backward": [...]}, "channels_last": ...}
+with every timed run (emohr bench ops --compare interleaves these with its own runs, shape by shape).
+Otherwise prints JSON: {"torch": version, "threads": n, "batch": N, "rows": [{"name", "layout", "cin", "cout",
 "k", "stride", "in_h", "in_w", "out_h", "out_w", "count", "forward_s", "backward_s" (medians),
 "forward_min_s", "backward_min_s" (fastest), "forward_gflops", "backward_gflops" (from the medians)}, ...], "totals": {layout: {"forward_s", "backward_s"}}} where totals weigh each
 shape by its count in the model.
 """
-import argparse, json, statistics, time
+import argparse, json, statistics, sys, time
 import torch
 import torch.nn.functional as F
 
@@ -22,6 +25,7 @@ ap.add_argument("--batch", type=int, default=64); ap.add_argument("--height", ty
 ap.add_argument("--width", type=int, default=300); ap.add_argument("--repetitions", type=int, default=3)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--min-seconds", type=float, default=0.0)
+ap.add_argument("--serve", action="store_true", help="time shapes on request (stdin: one index per line; stdout: JSON lines)")
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -58,32 +62,57 @@ for name, cin, cout, k, s, size, count in entries:
         shapes.append(dict(name=name, cin=cin, cout=cout, k=k, stride=s, in_h=size[0], in_w=size[1], count=count))
 
 
-def timed(fn, reps):
-    # One warm-up, then at least `reps` runs and until they add up to --min-seconds (at most 20 × reps):
-    # the rule of EmoTensor's timedRuns.
+def runs(fn, reps):
+    """One warm-up, then at least `reps` runs and until they add up to --min-seconds (at most 20 × reps):
+    the rule of EmoTensor's timedRuns. Returns the run times in seconds."""
     fn()
     ts = []
     while len(ts) < reps or (sum(ts) < a.min_seconds and len(ts) < 20 * reps):
         t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
-    return statistics.median(ts), min(ts)
+    return ts
 
+
+def measure(sh, fmt):
+    """Forward and backward run times (seconds, after one warm-up) of one shape in one layout."""
+    N, pad = a.batch, sh["k"] // 2
+    x = torch.randn(N, sh["cin"], sh["in_h"], sh["in_w"]).contiguous(memory_format=fmt)
+    w = (0.1 * torch.randn(sh["cout"], sh["cin"], sh["k"], sh["k"])).contiguous(memory_format=fmt)
+    with torch.no_grad():
+        y = F.conv2d(x, w, stride=sh["stride"], padding=pad)
+        fwd = runs(lambda: F.conv2d(x, w, stride=sh["stride"], padding=pad), a.repetitions)
+        dy = torch.randn_like(y).contiguous(memory_format=fmt)
+        need_input = sh["name"] != "stem.0"
+        bwd = runs(lambda: torch.ops.aten.convolution_backward(
+            dy, x, w, None, [sh["stride"]] * 2, [pad] * 2, [1, 1], False, [0, 0], 1, [need_input, True, False]), a.repetitions)
+    return y, need_input, fwd, bwd
+
+
+layouts = (("nchw", torch.contiguous_format), ("channels_last", torch.channels_last))
+
+if a.serve:
+    # Paired timing: the caller asks for one shape at a time ("<index>" per line on stdin) between
+    # its own timings of that shape, and gets one JSON line back with the run times of both layouts.
+    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), shapes=[sh["name"] for sh in shapes]),
+                     ensure_ascii=False), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        sh = shapes[int(line)]
+        reply = dict(index=int(line), name=sh["name"])
+        for layout, fmt in layouts:
+            _, _, fwd, bwd = measure(sh, fmt)
+            reply[layout] = dict(forward=fwd, backward=bwd)
+        print(json.dumps(reply, ensure_ascii=False), flush=True)
+    sys.exit(0)
 
 rows = []
 totals = {}
-for layout, fmt in (("nchw", torch.contiguous_format), ("channels_last", torch.channels_last)):
+for layout, fmt in layouts:
     tf = tb = 0.0
     for sh in shapes:
-        N, pad = a.batch, sh["k"] // 2
-        x = torch.randn(N, sh["cin"], sh["in_h"], sh["in_w"]).contiguous(memory_format=fmt)
-        w = (0.1 * torch.randn(sh["cout"], sh["cin"], sh["k"], sh["k"])).contiguous(memory_format=fmt)
-        with torch.no_grad():
-            y = F.conv2d(x, w, stride=sh["stride"], padding=pad)
-            fwd, fwd_min = timed(lambda: F.conv2d(x, w, stride=sh["stride"], padding=pad), a.repetitions)
-            dy = torch.randn_like(y).contiguous(memory_format=fmt)
-            need_input = sh["name"] != "stem.0"
-            bwd, bwd_min = timed(lambda: torch.ops.aten.convolution_backward(
-                dy, x, w, None, [sh["stride"]] * 2, [pad] * 2, [1, 1], False, [0, 0], 1, [need_input, True, False]), a.repetitions)
-        flops = 2.0 * N * sh["cout"] * y.shape[2] * y.shape[3] * sh["cin"] * sh["k"] ** 2
+        y, need_input, fwd_runs, bwd_runs = measure(sh, fmt)
+        fwd, fwd_min, bwd, bwd_min = statistics.median(fwd_runs), min(fwd_runs), statistics.median(bwd_runs), min(bwd_runs)
+        flops = 2.0 * a.batch * sh["cout"] * y.shape[2] * y.shape[3] * sh["cin"] * sh["k"] ** 2
         rows.append(dict(sh, layout=layout, out_h=y.shape[2], out_w=y.shape[3], forward_s=fwd, backward_s=bwd, forward_min_s=fwd_min, backward_min_s=bwd_min,
                          forward_gflops=flops / fwd * 1e-9, backward_gflops=flops * (2 if need_input else 1) / bwd * 1e-9))
         tf += fwd * sh["count"]; tb += bwd * sh["count"]

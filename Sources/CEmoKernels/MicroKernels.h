@@ -69,6 +69,11 @@ void emo_store_channels_avx512(int M, int width, int step, const float *t, float
 void emo_outer_avx512(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
                       const float *dyt, float *acc);
 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst);
+/// xt [hp][wp][cp]: `cin` planes of h × w, zero-padded (`top` rows, `left` columns) and channels
+/// last, cp = cin rounded up to 16 (zero channels), by way of the unpadded transpose `pixels`
+/// [h·w][cp].
+void emo_channels_last_padded_avx512(int cin, int h, int w, int top, int left, int hp, int wp, const float *x,
+                                     float *pixels, float *xt);
 /// Rank-T update: c[m·ldc + n] += Σ_{t < T} a[t·lda + m] · b[t·ldb + n] for m < M, n < N (a multiple
 /// of 16).
 void emo_rank_update_avx512(int M, int N, int T, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,

@@ -2,6 +2,7 @@
 // (see DirectConvolution.c), so the package builds without -march flags.
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <string.h>
 #include "MicroKernels.h"
 
 #define AVX512 __attribute__((target("avx512f")))
@@ -435,6 +436,21 @@ AVX512 void emo_store_channels_avx512(int M, int width, int step, const float *t
             }
         }
     }
+}
+
+AVX512 void emo_channels_last_padded_avx512(int cin, int h, int w, int top, int left, int hp, int wp, const float *x,
+                                            float *pixels, float *xt) {
+    const int cp = (cin + 15) / 16 * 16;
+    const ptrdiff_t row = (ptrdiff_t)wp * cp;
+    emo_pixel_major_avx512(cin, (ptrdiff_t)h * w, x, (ptrdiff_t)h * w, cp, pixels);
+    memset(xt, 0, sizeof(float) * (size_t)(top * row));
+    for (int r = 0; r < h; r++) {
+        float *line = xt + (ptrdiff_t)(top + r) * row;
+        memset(line, 0, sizeof(float) * (size_t)left * cp);
+        memcpy(line + (ptrdiff_t)left * cp, pixels + (ptrdiff_t)r * w * cp, sizeof(float) * (size_t)w * cp);
+        memset(line + (ptrdiff_t)(left + w) * cp, 0, sizeof(float) * (size_t)(wp - left - w) * cp);
+    }
+    memset(xt + (ptrdiff_t)(top + h) * row, 0, sizeof(float) * (size_t)((hp - top - h) * row));
 }
 
 AVX512 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst) {

@@ -218,23 +218,6 @@ size_t emo_winograd_weight_scratch_bytes(int cin, int cout, int h, int w, int ph
            emo_aligned_floats(16 * (ptrdiff_t)chunk * cout) + 64;
 }
 
-/// xt [hp][wp][cinp]: the zero-padded input, channels last (zero in the padded channels), by way
-/// of the unpadded transpose `pixels` [h·w][cinp].
-static void channels_last_padded(const winograd_grid *g, int cin, int h, int w, int ph, int pw, const float *x,
-                                 float *pixels, float *xt) {
-    const int cinp = padded_channels(cin);
-    const ptrdiff_t row = (ptrdiff_t)g->wp * cinp;
-    emo_pixel_major_avx512(cin, (ptrdiff_t)h * w, x, (ptrdiff_t)h * w, cinp, pixels);
-    memset(xt, 0, sizeof(float) * (size_t)(ph * row));
-    for (int r = 0; r < h; r++) {
-        float *line = xt + (ptrdiff_t)(ph + r) * row;
-        memset(line, 0, sizeof(float) * (size_t)pw * cinp);
-        memcpy(line + (ptrdiff_t)pw * cinp, pixels + (ptrdiff_t)r * w * cinp, sizeof(float) * (size_t)w * cinp);
-        memset(line + (ptrdiff_t)(pw + w) * cinp, 0, sizeof(float) * (size_t)(g->wp - pw - w) * cinp);
-    }
-    memset(xt + (ptrdiff_t)(ph + h) * row, 0, sizeof(float) * (size_t)((g->hp - ph - h) * row));
-}
-
 /// V[e][t][cinp] = (Bᵀ d B)[e] for the tiles of tile row ty (t from `first`, `chunk` tiles per e),
 /// 16 channels at a time from the channels-last input.
 static void transform_input_row(const winograd_grid *g, int cinp, const float *xt, int ty, float *v, ptrdiff_t first,
@@ -326,7 +309,7 @@ void emo_winograd_weight_images(int cin, int cout, int h, int w, int ph, int pw,
     const ptrdiff_t image_in = (ptrdiff_t)cin * h * w, image_out = cout * plane_out;
     ptrdiff_t filled = 0;
     for (int image = 0; image < count; image++) {
-        channels_last_padded(&g, cin, h, w, ph, pw, x + image * image_in, pixels, xt);
+        emo_channels_last_padded_avx512(cin, h, w, ph, pw, g.hp, g.wp, x + image * image_in, pixels, xt);
         emo_pixel_major_avx512(cout, plane_out, dy + image * image_out, plane_out, cout, dyt);
         for (int ty = 0; ty < g.th; ty++) {
             if (filled + g.tw > chunk) {

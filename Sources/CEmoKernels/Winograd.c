@@ -7,7 +7,8 @@
 // outputs instead of 36: 2.25× fewer multiplications, for the price of the transforms (adds, and
 // the even/odd split of input columns). Tiles are processed in bands of tile rows so that V and M
 // stay in L2. The input gradient of a 3×3 stride-1 convolution is the same computation on dy with
-// the kernels rotated by 180° and input and output channels swapped.
+// the kernels rotated by 180° and input and output channels swapped. The weight gradient is at the
+// end of this file.
 #include "CEmoKernels.h"
 #include "ConvolutionLayout.h"
 #include "MicroKernels.h"
@@ -187,11 +188,12 @@ void emo_winograd_image(int cin, int cout, int h, int w, int ph, int pw, const f
 // MARK: weight gradient
 
 // The weight gradient of y = Aᵀ [U ⊙ V] A per tile, U = G g Gᵀ: with dM = A dy Aᵀ per 2×2 block of
-// dy, dU[e][cin][cout] = Σ_tiles V[e][cin][t] · dM[e][t][cout], and dg = Gᵀ dU G once at the end.
-// dU is accumulated in the transformed domain over every image (emo_outer_avx512, 16 products of
-// K = tiles), so the 16 products sum 2.25× fewer terms than the direct weight gradient's 9 taps ×
-// 4 pixels. Tiles of several images go into one chunk, so that small images (4×10: 10 tiles)
-// still give long sums between the accumulator's loads and stores.
+// dy, dU[e][cin][cout] = Σ_tiles V[e][t][cin] · dM[e][t][cout], and dg = Gᵀ dU G once at the end.
+// dU is accumulated in the transformed domain over every image (16 rank updates of K = tiles,
+// emo_rank_update_avx512): 16 products per tile and channel pair instead of the direct weight
+// gradient's 9 taps × 4 pixels = 36. Both transforms run channels last, 16 channels per vector (x
+// and dy are transposed once per image), and tiles of several images go into one chunk, so that
+// small images (4×10: 10 tiles) still give long sums between the accumulator's loads and stores.
 
 /// Tiles per chunk: V and dM of a chunk (16 · tiles · (cinp + cout) floats) within about 1 MiB,
 /// and at least one tile row.

@@ -15,7 +15,9 @@
 ///   a fixed offset from the pixel's index on a flat grid.
 /// The gradient with respect to the input is the same product on a padded grid of the output
 /// gradient, one stride phase at a time; the gradient with respect to the weight accumulates outer
-/// products of the shifted input rows with the transposed output gradient.
+/// products of the shifted input rows with the transposed output gradient. 3×3 stride-1
+/// convolutions run by Winograd F(2×2, 3×3) on AVX-512 (all three passes; the weight gradient
+/// only with 32 or more channels on one side).
 ///
 /// Only groups = 1 and dilation = 1 are covered; EmoTensor falls back to im2col + sgemm otherwise.
 /// Weights use PyTorch's layout [cout][cin][kh][kw]; images are [C][H][W] float32.

@@ -15,6 +15,28 @@ import Testing
         #expect(shapes.first { $0.name.hasPrefix("branch32") }.map { [$0.inputHeight, $0.inputWidth] } == [16, 38])
     }
 
+    /// The timing rule `emohr bench ops` and its PyTorch script share: at least `repetitions` runs,
+    /// more until `minimumSeconds`, never more than 20 × `repetitions`.
+    @Test func shapeBenchmarkRunsAsOftenAsItsRuleSays() throws {
+        let shape = try #require(emohrnetConvolutionShapes(height: 16, width: 40).first { $0.name.hasPrefix("branch128") })
+        var rng = SeededGenerator(seed: 3)
+        let benchmark = ConvolutionShapeBenchmark(shape, batch: 2, using: &rng)
+        let few = benchmark.time(repetitions: 2, minimumSeconds: 0)
+        #expect(few.forward.count == 2)
+        #expect(few.backward.count == 2)
+        let capped = benchmark.time(repetitions: 2, minimumSeconds: 1e9)
+        #expect(capped.forward.count == 40)
+        #expect(capped.backward.count == 40)
+        let row = benchmark.row(forward: capped.forward, backward: capped.backward)
+        #expect(row.forwardSecondsMinimum <= row.forwardSeconds)
+        #expect(row.backwardSecondsMinimum <= row.backwardSeconds)
+        #expect(row.outputHeight == shape.inputHeight)
+        #expect(row.outputWidth == shape.inputWidth)
+        // 2 · N · Cout · Ho · Wo · Cin · 9 multiply-adds' FLOPs
+        let flops = 2.0 * 2 * 128 * Double(shape.inputHeight * shape.inputWidth) * 128 * 9
+        #expect(abs(row.forwardGigaflop - flops * 1e-9) < 1e-9 * flops * 1e-6)
+    }
+
     @Test(.enabled(if: enabled)) func convolutionThroughput() {
         let environment = ProcessInfo.processInfo.environment
         let batch = Int(environment["EMOHR_BENCH_BATCH"] ?? "") ?? 64

@@ -178,10 +178,12 @@ enum DirectConvolution {
         if computeWeight {
             let scratch = floats(emo_conv_backward_weight_scratch_bytes(&s))
             let accumulatorCount = Int(emo_conv_weight_accumulator_count(&s))
-            // One accumulator per worker, which takes the next part of the batch until none is left
-            // (so a core slowed by another process takes fewer parts), summed at the end.
-            let workers = min(parts, Parallelism.workerCount)
-            let queue = PartQueue(count: parts)
+            // One accumulator per worker, each over a fixed contiguous part of the batch, summed in
+            // worker order: the gradient is the same float for float from run to run (a queue that
+            // handed parts to whichever worker asked first made resumed training differ in the
+            // 7th digit), and there is one accumulator per core, not per part (16·Cin·Cout floats
+            // for a Winograd gradient).
+            let workers = min(g.batch, Parallelism.workerCount)
             dw = Tensor(uninitializedShape: weight.shape) { out in
                 ScratchPool.shared.withBuffer(count: workers * accumulatorCount) { accumulators in
                     x.withUnsafeBufferPointer { px in
@@ -192,12 +194,10 @@ enum DirectConvolution {
                                 let accumulator = accumulators + worker * accumulatorCount
                                 accumulator.update(repeating: 0, count: accumulatorCount)
                                 ScratchPool.shared.withBuffer(count: scratch) { buffer in
-                                    while let part = queue.next() {
-                                        let range = images(part: part, of: parts, batch: g.batch)
-                                        emo_conv_backward_weight_images(
-                                            &s, Int32(range.count), px + range.lowerBound * inputImage,
-                                            pdy + range.lowerBound * outputImage, accumulator, buffer)
-                                    }
+                                    let range = images(part: worker, of: workers, batch: g.batch)
+                                    emo_conv_backward_weight_images(
+                                        &s, Int32(range.count), px + range.lowerBound * inputImage,
+                                        pdy + range.lowerBound * outputImage, accumulator, buffer)
                                 }
                             }
                         }
@@ -211,24 +211,6 @@ enum DirectConvolution {
             }
         }
         return (dx, dw)
-    }
-}
-
-/// Hands out the indices 0..<count once each, to whichever worker asks first.
-private final class PartQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var following = 0
-    private let count: Int
-
-    init(count: Int) { self.count = count }
-
-    /// The next index, or nil when all have been taken.
-    func next() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard following < count else { return nil }
-        following += 1
-        return following - 1
     }
 }
 

@@ -107,15 +107,10 @@ static inline int emo_outer_rows_for(int n) {
     return vectors % 3 == 0 || vectors % 2 == 0 ? 8 : 12;
 }
 
-/// `rows` rounded up to whole tiles of the weight-gradient micro-kernel for N columns.
-static inline int emo_outer_padded_rows(int rows, int n) {
-    const int tile = emo_outer_rows_for(n);
-    return (rows + tile - 1) / tile * tile;
-}
-
 /// Rows of the transposed weight-gradient accumulator: cin·kh·kw rounded up to whole tiles.
 static inline int emo_padded_k(const emo_conv_shape *s) {
-    return emo_outer_padded_rows(s->cin * s->kh * s->kw, emo_padded_cout(s));
+    const int tile = emo_outer_rows_for(emo_padded_cout(s));
+    return (s->cin * s->kh * s->kw + tile - 1) / tile * tile;
 }
 
 static inline size_t emo_aligned_floats(ptrdiff_t count) { return ((size_t)count * sizeof(float) + 63) & ~(size_t)63; }

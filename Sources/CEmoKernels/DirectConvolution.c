@@ -228,13 +228,11 @@ void emo_conv_backward_weight_images(const emo_conv_shape *s, int count, const f
 #endif
     const ptrdiff_t image_in = (ptrdiff_t)s->cin * s->height * s->width;
     const ptrdiff_t image_out = (ptrdiff_t)s->cout * emo_conv_output_height(s) * emo_conv_output_width(s);
-    for (int image = 0; image < count; image++) {
+    void (*one_image)(const emo_conv_shape *, const float *, const float *, float *, void *) =
+        emo_conv_backward_weight_image_portable;
 #if defined(__x86_64__)
-        if (use_avx512(s)) {
-            emo_conv_backward_weight_image_avx512(s, x + image * image_in, dy + image * image_out, accumulator, scratch);
-            continue;
-        }
+    if (use_avx512(s)) one_image = emo_conv_backward_weight_image_avx512;
 #endif
-        emo_conv_backward_weight_image_portable(s, x + image * image_in, dy + image * image_out, accumulator, scratch);
-    }
+    for (int image = 0; image < count; image++)
+        one_image(s, x + image * image_in, dy + image * image_out, accumulator, scratch);
 }

@@ -243,23 +243,25 @@ AVX512 ALWAYS_INLINE void cgemm_tile(const int np, const int nb, const int step,
         }                                                                                            \
     }
 
-#define CGEMM_CASES_4 CGEMM_CASE(6) CGEMM_CASE(5) CGEMM_CASE(4) CGEMM_CASE(3) CGEMM_CASE(2)
-#define CGEMM_CASES_3 CGEMM_CASE(8) CGEMM_CASE(7) CGEMM_CASES_4
-#define CGEMM_CASES_2 CGEMM_CASE(12) CGEMM_CASE(11) CGEMM_CASE(10) CGEMM_CASE(9) CGEMM_CASES_3
-#define CGEMM_CASES_1                                                                                \
-    CGEMM_CASE(24) CGEMM_CASE(23) CGEMM_CASE(22) CGEMM_CASE(21) CGEMM_CASE(20) CGEMM_CASE(19)       \
-    CGEMM_CASE(18) CGEMM_CASE(17) CGEMM_CASE(16) CGEMM_CASE(15) CGEMM_CASE(14) CGEMM_CASE(13)       \
-    CGEMM_CASES_2
+/// The switch cases of a tile of 24 accumulators with 4, 3, 2 or 1 vectors: one per width (pixels
+/// or rows) from the tile's 6, 8, 12 or 24 down to 2 (width 1 is the default case). CASE(n) is the
+/// case for width n; shared by emo_cgemm_row and emo_rank_update.
+#define TILE_CASES_4(CASE) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2)
+#define TILE_CASES_3(CASE) CASE(8) CASE(7) TILE_CASES_4(CASE)
+#define TILE_CASES_2(CASE) CASE(12) CASE(11) CASE(10) CASE(9) TILE_CASES_3(CASE)
+#define TILE_CASES_1(CASE)                                                                           \
+    CASE(24) CASE(23) CASE(22) CASE(21) CASE(20) CASE(19) CASE(18) CASE(17) CASE(16) CASE(15)       \
+    CASE(14) CASE(13) TILE_CASES_2(CASE)
 
 // Tiles of 24 accumulators: 4 vectors × 6 pixels, 3 × 8, 2 × 12, 1 × 24.
-CGEMM_ROW_BLOCK(4, 1, 6, CGEMM_CASES_4)
-CGEMM_ROW_BLOCK(3, 1, 8, CGEMM_CASES_3)
-CGEMM_ROW_BLOCK(2, 1, 12, CGEMM_CASES_2)
-CGEMM_ROW_BLOCK(1, 1, 24, CGEMM_CASES_1)
-CGEMM_ROW_BLOCK(4, 2, 6, CGEMM_CASES_4)
-CGEMM_ROW_BLOCK(3, 2, 8, CGEMM_CASES_3)
-CGEMM_ROW_BLOCK(2, 2, 12, CGEMM_CASES_2)
-CGEMM_ROW_BLOCK(1, 2, 24, CGEMM_CASES_1)
+CGEMM_ROW_BLOCK(4, 1, 6, TILE_CASES_4(CGEMM_CASE))
+CGEMM_ROW_BLOCK(3, 1, 8, TILE_CASES_3(CGEMM_CASE))
+CGEMM_ROW_BLOCK(2, 1, 12, TILE_CASES_2(CGEMM_CASE))
+CGEMM_ROW_BLOCK(1, 1, 24, TILE_CASES_1(CGEMM_CASE))
+CGEMM_ROW_BLOCK(4, 2, 6, TILE_CASES_4(CGEMM_CASE))
+CGEMM_ROW_BLOCK(3, 2, 8, TILE_CASES_3(CGEMM_CASE))
+CGEMM_ROW_BLOCK(2, 2, 12, TILE_CASES_2(CGEMM_CASE))
+CGEMM_ROW_BLOCK(1, 2, 24, TILE_CASES_1(CGEMM_CASE))
 
 AVX512 void emo_cgemm_row_avx512(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
                                  const float *wt, int ldw, float *out, ptrdiff_t ldo) {
@@ -334,18 +336,11 @@ AVX512 ALWAYS_INLINE void rank_tile(const int mr, const int nv, int count, const
         }                                                                                            \
     }
 
-#define RANK_CASES_4 RANK_CASE(6) RANK_CASE(5) RANK_CASE(4) RANK_CASE(3) RANK_CASE(2)
-#define RANK_CASES_3 RANK_CASE(8) RANK_CASE(7) RANK_CASES_4
-#define RANK_CASES_2 RANK_CASE(12) RANK_CASE(11) RANK_CASE(10) RANK_CASE(9) RANK_CASES_3
-#define RANK_CASES_1                                                                                 \
-    RANK_CASE(24) RANK_CASE(23) RANK_CASE(22) RANK_CASE(21) RANK_CASE(20) RANK_CASE(19)             \
-    RANK_CASE(18) RANK_CASE(17) RANK_CASE(16) RANK_CASE(15) RANK_CASE(14) RANK_CASE(13) RANK_CASES_2
-
 // Tiles of 24 accumulators: 4 vectors × 6 rows, 3 × 8, 2 × 12, 1 × 24.
-RANK_BLOCK(4, 6, RANK_CASES_4)
-RANK_BLOCK(3, 8, RANK_CASES_3)
-RANK_BLOCK(2, 12, RANK_CASES_2)
-RANK_BLOCK(1, 24, RANK_CASES_1)
+RANK_BLOCK(4, 6, TILE_CASES_4(RANK_CASE))
+RANK_BLOCK(3, 8, TILE_CASES_3(RANK_CASE))
+RANK_BLOCK(2, 12, TILE_CASES_2(RANK_CASE))
+RANK_BLOCK(1, 24, TILE_CASES_1(RANK_CASE))
 
 AVX512 void emo_rank_update_avx512(int M, int N, int T, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                    float *c, ptrdiff_t ldc) {

@@ -29,12 +29,6 @@ public func peakResidentBytes() -> Int {
     #endif
 }
 
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return 0 }
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}
-
 /// Times training steps as `scripts/train_bench.py` does: forward + cross-entropy + backward + Adam
 /// (lr 1e-3, β (0.9, 0.999), L2 1e-4) on a fixed standard-normal batch [batch, inputChannels,
 /// height, width] with uniform labels, after `warmup` untimed steps; the median step is reported.

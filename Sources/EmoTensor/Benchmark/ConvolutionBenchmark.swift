@@ -224,8 +224,9 @@ func timedRuns(repetitions: Int, minimumSeconds: Double, _ body: () -> Void) -> 
     return times
 }
 
-/// The median of a non-empty list.
-func median(_ values: [Double]) -> Double {
+/// The median of a list (0 when it is empty).
+public func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }

@@ -115,10 +115,6 @@ struct BenchOpsCommand: ParsableCommand {
 
     /// Median forward plus median backward, seconds (infinity without runs).
     func medianTotal(_ runs: PyTorchConvolutionServer.Runs) -> Double {
-        func median(_ values: [Double]) -> Double {
-            let sorted = values.sorted()
-            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        }
         guard !runs.forward.isEmpty, !runs.backward.isEmpty else { return .infinity }
         return median(runs.forward) + median(runs.backward)
     }

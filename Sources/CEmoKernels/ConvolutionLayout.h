@@ -157,11 +157,30 @@ static inline void emo_padded_rows(const emo_conv_shape *s, const emo_padded_inp
                 *rows++ = padded + c * p->plane + (ptrdiff_t)ki * p->wp + kj;
 }
 
+/// rows[(ki·kw + kj)·cin + c]: the same taps tap-major (the channel-vectorised forward's K
+/// order), so that the taps of kernel rows ki0…ki1 − 1, or of kernel columns kj0…kj1 − 1 within one
+/// kernel row, are one contiguous range of K.
+static inline void emo_padded_rows_by_tap(const emo_conv_shape *s, const emo_padded_input *p, const float *padded,
+                                          const float **rows) {
+    for (int ki = 0; ki < s->kh; ki++)
+        for (int kj = 0; kj < s->kw; kj++)
+            for (int c = 0; c < s->cin; c++) *rows++ = padded + c * p->plane + (ptrdiff_t)ki * p->wp + kj;
+}
+
+/// Output rows the channel-vectorised forward computes together: as many as keep their [rows][Wo]
+/// [cout] tile within 64 KiB, at most 8. From 2 rows, the output columns whose taps reach into
+/// the left or right padding are computed apart, one tile down the band's rows, without those taps.
+static inline int emo_forward_band_rows(const emo_conv_shape *s, const emo_forward_grid *g) {
+    const int rows = 16384 / (g->wo * s->cout);
+    return rows < 1 ? 1 : rows > 8 ? 8 : rows;
+}
+
 static inline size_t emo_forward_scratch(const emo_conv_shape *s) {
     const emo_forward_grid g = emo_make_forward_grid(s);
     if (emo_forward_by_channels(s))
-        return emo_aligned_floats(s->cin * emo_make_padded_input(s).plane) + emo_aligned_floats((ptrdiff_t)g.wo * s->cout) +
-               emo_aligned_pointers(g.k) + 64;
+        return emo_aligned_floats(s->cin * emo_make_padded_input(s).plane) +
+               emo_aligned_floats((ptrdiff_t)emo_forward_band_rows(s, &g) * g.wo * s->cout) +
+               emo_aligned_pointers(g.k) + emo_aligned_floats(2 * s->kh) + 64;
     if (emo_is_pointwise(s)) return emo_aligned_pointers(g.k) + 64;
     return emo_aligned_floats(s->cin * g.channel) + emo_aligned_floats(s->cout * g.q) + emo_aligned_pointers(g.k) + 64;
 }

@@ -91,7 +91,24 @@ void emo_conv_prepare_forward_weights(const emo_conv_shape *s, const float *weig
         return;
     }
 #endif
-    const int k = s->cin * s->kh * s->kw;
+    const int k = s->cin * s->kh * s->kw, taps = s->kh * s->kw;
+    if (emo_forward_by_channels(s)) {
+        // Tap-major rows (emo_padded_rows_by_tap): row t·cin + c holds tap t of input channel c.
+#if defined(__x86_64__)
+        // Transposes by 16 × 16 blocks, one tap at a time.
+        if (use_avx512(s)) {
+            for (int t = 0; t < taps; t++)
+                emo_pixel_major_strided_avx512(s->cout, s->cin, weight + t, k, taps, s->cout,
+                                               out + (ptrdiff_t)t * s->cin * s->cout);
+            return;
+        }
+#endif
+        for (int co = 0; co < s->cout; co++)
+            for (int c = 0; c < s->cin; c++)
+                for (int t = 0; t < taps; t++)
+                    out[((ptrdiff_t)t * s->cin + c) * s->cout + co] = weight[(ptrdiff_t)co * k + c * taps + t];
+        return;
+    }
 #if defined(__x86_64__)
     // A transpose by 16 × 16 blocks (11 instead of 58 µs for 64 → 128 channels, 3×3).
     if (use_avx512(s) && s->cout % 16 == 0) {

@@ -7,6 +7,7 @@
 //   OUTER      the weight-gradient micro-kernel (emo_outer_fn)
 //   PIXEL_MAJOR  the transposition of dy for it (emo_pixel_major_fn)
 //   CGEMM_ROW  the channel-vectorised product of one output row (emo_cgemm_row_fn)
+//   CGEMM      the same over segments of K, pixels any step apart (emo_cgemm_fn)
 //   STORE_CHANNELS  its channel-major store with the epilogue (emo_store_channels_fn)
 // The layouts are in ConvolutionLayout.h; the method in include/CEmoKernels.h.
 
@@ -46,8 +47,11 @@ static void FN(fill_phase_planes)(const emo_conv_shape *s, const emo_forward_gri
     }
 }
 
-/// The forward pass with output channels in the vectors, one output row at a time: the product
-/// into a [Wo][cout] tile, then a channel-major store with the epilogue.
+/// The forward pass with output channels in the vectors, a band of output rows at a time: the
+/// products into a [rows][Wo][cout] tile, then a channel-major store with the epilogue. Taps that
+/// read only zero padding are left out: per output row, the kernel rows above or below the image
+/// (K is tap-major, so the rest is one range); the edge columns whose taps reach the side
+/// padding, one tile down the band, with only their kernel columns inside the image.
 static void FN(forward_by_channels)(const emo_conv_shape *s, const float *x, const float *forward_weights,
                                     const emo_epilogue *epilogue, float *y, char *cursor) {
     const emo_forward_grid g = emo_make_forward_grid(s);
@@ -59,16 +63,47 @@ static void FN(forward_by_channels)(const emo_conv_shape *s, const float *x, con
         emo_copy_padded(x, s->cin, s->height, s->width, s->ph, s->pw, p.hp, p.wp, copy);
         padded = copy;
     }
-    float *tile = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)g.wo * s->cout));
+    const int band = emo_forward_band_rows(s, &g);
+    float *tile = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)band * g.wo * s->cout));
     const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
-    emo_padded_rows(s, &p, padded, rows);
-    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
-    for (int oh = 0; oh < g.ho; oh++) {
-        CGEMM_ROW(s->cout, g.wo, s->sw, (ptrdiff_t)oh * s->sh * p.wp, g.k, rows, forward_weights, s->cout, tile,
-                  s->cout);
-        const ptrdiff_t at = (ptrdiff_t)oh * g.wo;
-        const emo_epilogue row = {epilogue->bias, epilogue->residual ? epilogue->residual + at : NULL, epilogue->relu};
-        STORE_CHANNELS(s->cout, g.wo, 1, tile, y + at, plane_out, &row);
+    int *bounds = emo_take(&cursor, emo_aligned_floats(2 * s->kh));
+    emo_padded_rows_by_tap(s, &p, padded, rows);
+    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo, row_pitch = (ptrdiff_t)s->sh * p.wp;
+    const int taps_row = s->kw * s->cin;
+    // Output columns [left, right) read no side padding.
+    int left = 0, right = g.wo;
+    if (band >= 2) {
+        while (left < g.wo && left * s->sw < s->pw) left++;
+        while (right > left && (right - 1) * s->sw + s->kw - s->pw > s->width) right--;
+    }
+    for (int r0 = 0; r0 < g.ho; r0 += band) {
+        const int count = g.ho - r0 < band ? g.ho - r0 : band;
+        // Kernel rows inside the image for some row of the band (the first row reads lowest).
+        const int top = s->ph - (r0 + count - 1) * s->sh, bottom = s->height + s->ph - r0 * s->sh;
+        const int ki0 = top > 0 ? top : 0, ki1 = bottom < s->kh ? bottom : s->kh;
+        for (int ow = 0; ow < g.wo; ow++) {
+            if (ow == left) ow = right;
+            if (ow >= g.wo) break;
+            const int first = s->pw - ow * s->sw, last = s->width + s->pw - ow * s->sw;
+            const int kj0 = first > 0 ? first : 0, kj1 = last < s->kw ? last : s->kw;
+            int segments = 0;
+            for (int ki = ki0; ki < ki1 && kj0 < kj1; ki++, segments++) {
+                bounds[2 * segments] = ki * taps_row + kj0 * s->cin;
+                bounds[2 * segments + 1] = ki * taps_row + kj1 * s->cin;
+            }
+            CGEMM(s->cout, count, row_pitch, r0 * row_pitch + (ptrdiff_t)ow * s->sw, segments, bounds, rows,
+                  forward_weights, s->cout, tile + (ptrdiff_t)ow * s->cout, (ptrdiff_t)g.wo * s->cout);
+        }
+        for (int oh = r0; oh < r0 + count && left < right; oh++) {
+            const int above = s->ph - oh * s->sh, below = s->height + s->ph - oh * s->sh;
+            const int row_bounds[2] = {(above > 0 ? above : 0) * taps_row, (below < s->kh ? below : s->kh) * taps_row};
+            CGEMM(s->cout, right - left, s->sw, oh * row_pitch + (ptrdiff_t)left * s->sw,
+                  row_bounds[0] < row_bounds[1], row_bounds, rows, forward_weights, s->cout,
+                  tile + ((ptrdiff_t)(oh - r0) * g.wo + left) * s->cout, s->cout);
+        }
+        const ptrdiff_t at = (ptrdiff_t)r0 * g.wo;
+        const emo_epilogue part = {epilogue->bias, epilogue->residual ? epilogue->residual + at : NULL, epilogue->relu};
+        STORE_CHANNELS(s->cout, count * g.wo, 1, tile, y + at, plane_out, &part);
     }
 }
 

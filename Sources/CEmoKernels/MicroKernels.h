@@ -27,6 +27,12 @@ typedef void (*emo_igemm_rows_fn)(int M, int nrows, int width, ptrdiff_t pitch, 
 typedef void (*emo_cgemm_row_fn)(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
                                  const float *wt, int ldw, float *out, ptrdiff_t ldo);
 
+/// The same product over the K segments [bounds[2i], bounds[2i + 1]) for i < segments (the
+/// terms that do not read zero padding), for pixels any `step` apart: for j < width, m < M,
+/// out[j·ldo + m] = Σ_segments Σₖ wt[k·ldw + m] · rows[k][in0 + j·step].
+typedef void (*emo_cgemm_fn)(int M, int width, ptrdiff_t step, ptrdiff_t in0, int segments, const int *bounds,
+                             const float *const *rows, const float *wt, int ldw, float *out, ptrdiff_t ldo);
+
 /// The channel-major store after emo_cgemm_row: for m < M (a multiple of 16), j < width,
 /// y[m·plane + j·step] = epilogue(t[j·M + m]), the residual indexed like y; step is 1 or 2 (every
 /// other column: the input gradient of one column phase), and the residual is only used with
@@ -51,6 +57,8 @@ void emo_igemm_rows_portable(int M, int nrows, int width, ptrdiff_t pitch, int K
                              const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
 void emo_cgemm_row_portable(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
                             const float *wt, int ldw, float *out, ptrdiff_t ldo);
+void emo_cgemm_portable(int M, int width, ptrdiff_t step, ptrdiff_t in0, int segments, const int *bounds,
+                        const float *const *rows, const float *wt, int ldw, float *out, ptrdiff_t ldo);
 void emo_store_channels_portable(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                  const emo_epilogue *epilogue);
 void emo_outer_portable(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
@@ -64,11 +72,16 @@ void emo_igemm_rows_avx512(int M, int nrows, int width, ptrdiff_t pitch, int K, 
                            const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
 void emo_cgemm_row_avx512(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
                           const float *wt, int ldw, float *out, ptrdiff_t ldo);
+void emo_cgemm_avx512(int M, int width, ptrdiff_t step, ptrdiff_t in0, int segments, const int *bounds,
+                      const float *const *rows, const float *wt, int ldw, float *out, ptrdiff_t ldo);
 void emo_store_channels_avx512(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                const emo_epilogue *epilogue);
 void emo_outer_avx512(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
                       const float *dyt, float *acc);
 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst);
+/// The same with pixels `step` floats apart: dst[p·N + m] = src[m·stride + p·step].
+void emo_pixel_major_strided_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, ptrdiff_t step, int N,
+                                    float *dst);
 /// xt [hp][wp][cp]: `cin` planes of h × w, zero-padded (`top` rows, `left` columns) and channels
 /// last, cp = cin rounded up to 16 (zero channels), by way of the unpadded transpose `pixels`
 /// [h·w][cp].

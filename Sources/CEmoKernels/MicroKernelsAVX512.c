@@ -191,28 +191,34 @@ AVX512 void emo_outer_avx512(int K, int N, int nrows, int width, ptrdiff_t pitch
 
 // MARK: channel-vectorised product (output channels in the vectors)
 
-/// One tile of emo_cgemm_row: np output pixels × nb vectors of 16 output channels; acc[p][v]
-/// holds channels 16v…16v+15 of pixel p, whose input is rows[k][q0 + p·step]. Stored at
-/// out[p·ldo + 16v]. np, nb and step are constants after inlining.
-AVX512 ALWAYS_INLINE void cgemm_tile(const int np, const int nb, const int step, int K, const float *const *rows,
-                                     ptrdiff_t q0, const float *wt, int ldw, float *out, ptrdiff_t ldo) {
+/// One tile of emo_cgemm: np output pixels × nb vectors of 16 output channels; acc[p][v] holds
+/// channels 16v…16v+15 of pixel p, whose input is rows[k][q0 + p·step] for k in the segments
+/// [bounds[2i], bounds[2i + 1]). Stored at out[p·ldo + 16v]. np, nb and step are constants after
+/// inlining (step 0: the runtime `any_step`).
+AVX512 ALWAYS_INLINE void cgemm_tile(const int np, const int nb, const int step, ptrdiff_t any_step, int segments,
+                                     const int *bounds, const float *const *rows, ptrdiff_t q0, const float *wt,
+                                     int ldw, float *out, ptrdiff_t ldo) {
     __m512 acc[CGEMM_MAX_PIXELS][CGEMM_MAX_VECTORS];
     UNROLL
     for (int p = 0; p < np; p++) {
         UNROLL
         for (int v = 0; v < nb; v++) acc[p][v] = _mm512_setzero_ps();
     }
-    for (int k = 0; k < K; k++) {
-        const float *r = rows[k] + q0;
-        const float *w = wt + (ptrdiff_t)k * ldw;
-        __m512 wv[CGEMM_MAX_VECTORS];
-        UNROLL
-        for (int v = 0; v < nb; v++) wv[v] = _mm512_loadu_ps(w + 16 * v);
-        UNROLL
-        for (int p = 0; p < np; p++) {
-            const __m512 xp = _mm512_set1_ps(r[p * step]);
+    const ptrdiff_t columns = step ? step : any_step;
+    for (int segment = 0; segment < segments; segment++) {
+        const int end = bounds[2 * segment + 1];
+        for (int k = bounds[2 * segment]; k < end; k++) {
+            const float *r = rows[k] + q0;
+            const float *w = wt + (ptrdiff_t)k * ldw;
+            __m512 wv[CGEMM_MAX_VECTORS];
             UNROLL
-            for (int v = 0; v < nb; v++) acc[p][v] = _mm512_fmadd_ps(xp, wv[v], acc[p][v]);
+            for (int v = 0; v < nb; v++) wv[v] = _mm512_loadu_ps(w + 16 * v);
+            UNROLL
+            for (int p = 0; p < np; p++) {
+                const __m512 xp = _mm512_set1_ps(r[p * columns]);
+                UNROLL
+                for (int v = 0; v < nb; v++) acc[p][v] = _mm512_fmadd_ps(xp, wv[v], acc[p][v]);
+            }
         }
     }
     UNROLL
@@ -222,30 +228,32 @@ AVX512 ALWAYS_INLINE void cgemm_tile(const int np, const int nb, const int step,
     }
 }
 
-#define CGEMM_TILE(P) cgemm_tile(P, TILE_VECTORS, TILE_STEP, K, rows, q0, w, ldw, o, ldo)
+#define CGEMM_TILE(P) cgemm_tile(P, TILE_VECTORS, TILE_STEP, step, segments, bounds, rows, q0, w, ldw, o, ldo)
 #define CGEMM_CASE(P) case P: CGEMM_TILE(P); break;
 
-/// One row of the product for one block of NB channel vectors, in tiles of PMAX pixels and a
-/// remainder tile. The pixel counts of the switch cover 1…PMAX.
-#define CGEMM_ROW_BLOCK(NB, STEP, PMAX, ...)                                                          \
-    AVX512 static void cgemm_row_##NB##_##STEP(int width, ptrdiff_t in0, int K,                      \
-                                               const float *const *rows, const float *w, int ldw,    \
-                                               float *out, ptrdiff_t ldo) {                          \
+/// The pixels of one block of NB channel vectors, in tiles of at most PMAX pixels of near-equal
+/// size (8 pixels as 4 + 4, not 6 + 2). The pixel counts of the switch cover 1…PMAX.
+#define CGEMM_BLOCK(NB, STEP, PMAX, ...)                                                             \
+    AVX512 static void cgemm_##NB##_##STEP(int width, ptrdiff_t step, ptrdiff_t in0, int segments,  \
+                                           const int *bounds, const float *const *rows,             \
+                                           const float *w, int ldw, float *out, ptrdiff_t ldo) {    \
         enum { TILE_VECTORS = NB, TILE_STEP = STEP };                                                \
-        for (int j = 0; j < width; j += PMAX) {                                                      \
-            const int np = width - j < PMAX ? width - j : PMAX;                                      \
-            const ptrdiff_t q0 = in0 + (ptrdiff_t)j * STEP;                                          \
+        const int tiles = (width + PMAX - 1) / PMAX;                                                 \
+        for (int t = 0, j = 0; t < tiles; t++) {                                                     \
+            const int np = width / tiles + (t < width % tiles);                                      \
+            const ptrdiff_t q0 = in0 + (ptrdiff_t)j * step;                                          \
             float *o = out + (ptrdiff_t)j * ldo;                                                     \
             switch (np) {                                                                            \
                 __VA_ARGS__                                                                          \
             default: CGEMM_TILE(1); break;                                                           \
             }                                                                                        \
+            j += np;                                                                                 \
         }                                                                                            \
     }
 
 /// The switch cases of a tile of 24 accumulators with 4, 3, 2 or 1 vectors: one per width (pixels
 /// or rows) from the tile's 6, 8, 12 or 24 down to 2 (width 1 is the default case). CASE(n) is the
-/// case for width n; shared by emo_cgemm_row and emo_rank_update.
+/// case for width n; shared by emo_cgemm and emo_rank_update.
 #define TILE_CASES_4(CASE) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2)
 #define TILE_CASES_3(CASE) CASE(8) CASE(7) TILE_CASES_4(CASE)
 #define TILE_CASES_2(CASE) CASE(12) CASE(11) CASE(10) CASE(9) TILE_CASES_3(CASE)
@@ -253,39 +261,46 @@ AVX512 ALWAYS_INLINE void cgemm_tile(const int np, const int nb, const int step,
     CASE(24) CASE(23) CASE(22) CASE(21) CASE(20) CASE(19) CASE(18) CASE(17) CASE(16) CASE(15)       \
     CASE(14) CASE(13) TILE_CASES_2(CASE)
 
-// Tiles of 24 accumulators: 4 vectors × 6 pixels, 3 × 8, 2 × 12, 1 × 24.
-CGEMM_ROW_BLOCK(4, 1, 6, TILE_CASES_4(CGEMM_CASE))
-CGEMM_ROW_BLOCK(3, 1, 8, TILE_CASES_3(CGEMM_CASE))
-CGEMM_ROW_BLOCK(2, 1, 12, TILE_CASES_2(CGEMM_CASE))
-CGEMM_ROW_BLOCK(1, 1, 24, TILE_CASES_1(CGEMM_CASE))
-CGEMM_ROW_BLOCK(4, 2, 6, TILE_CASES_4(CGEMM_CASE))
-CGEMM_ROW_BLOCK(3, 2, 8, TILE_CASES_3(CGEMM_CASE))
-CGEMM_ROW_BLOCK(2, 2, 12, TILE_CASES_2(CGEMM_CASE))
-CGEMM_ROW_BLOCK(1, 2, 24, TILE_CASES_1(CGEMM_CASE))
+// Tiles of 24 accumulators: 4 vectors × 6 pixels, 3 × 8, 2 × 12, 1 × 24; column step 1, 2 or any
+// (0: the edge columns of emo_conv_forward_image, one pixel per output row).
+#define CGEMM_BLOCKS(STEP)                                                                           \
+    CGEMM_BLOCK(4, STEP, 6, TILE_CASES_4(CGEMM_CASE))                                                 \
+    CGEMM_BLOCK(3, STEP, 8, TILE_CASES_3(CGEMM_CASE))                                                 \
+    CGEMM_BLOCK(2, STEP, 12, TILE_CASES_2(CGEMM_CASE))                                                \
+    CGEMM_BLOCK(1, STEP, 24, TILE_CASES_1(CGEMM_CASE))
+CGEMM_BLOCKS(1)
+CGEMM_BLOCKS(2)
+CGEMM_BLOCKS(0)
 
-AVX512 void emo_cgemm_row_avx512(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
-                                 const float *wt, int ldw, float *out, ptrdiff_t ldo) {
+#define CGEMM_DISPATCH(STEP)                                                                         \
+    switch (nb) {                                                                                    \
+    case 4: cgemm_4_##STEP(width, step, in0, segments, bounds, rows, w, ldw, o, ldo); break;          \
+    case 3: cgemm_3_##STEP(width, step, in0, segments, bounds, rows, w, ldw, o, ldo); break;          \
+    case 2: cgemm_2_##STEP(width, step, in0, segments, bounds, rows, w, ldw, o, ldo); break;          \
+    default: cgemm_1_##STEP(width, step, in0, segments, bounds, rows, w, ldw, o, ldo); break;         \
+    }
+
+AVX512 void emo_cgemm_avx512(int M, int width, ptrdiff_t step, ptrdiff_t in0, int segments, const int *bounds,
+                             const float *const *rows, const float *wt, int ldw, float *out, ptrdiff_t ldo) {
     const int vectors = M / 16;
     const int nb = vectors % 4 == 0 ? 4 : vectors % 3 == 0 ? 3 : vectors % 2 == 0 ? 2 : 1;
     for (int m0 = 0; m0 < M; m0 += 16 * nb) {
         const float *w = wt + m0;
         float *o = out + m0;
         if (step == 1) {
-            switch (nb) {
-            case 4: cgemm_row_4_1(width, in0, K, rows, w, ldw, o, ldo); break;
-            case 3: cgemm_row_3_1(width, in0, K, rows, w, ldw, o, ldo); break;
-            case 2: cgemm_row_2_1(width, in0, K, rows, w, ldw, o, ldo); break;
-            default: cgemm_row_1_1(width, in0, K, rows, w, ldw, o, ldo); break;
-            }
+            CGEMM_DISPATCH(1)
+        } else if (step == 2) {
+            CGEMM_DISPATCH(2)
         } else {
-            switch (nb) {
-            case 4: cgemm_row_4_2(width, in0, K, rows, w, ldw, o, ldo); break;
-            case 3: cgemm_row_3_2(width, in0, K, rows, w, ldw, o, ldo); break;
-            case 2: cgemm_row_2_2(width, in0, K, rows, w, ldw, o, ldo); break;
-            default: cgemm_row_1_2(width, in0, K, rows, w, ldw, o, ldo); break;
-            }
+            CGEMM_DISPATCH(0)
         }
     }
+}
+
+AVX512 void emo_cgemm_row_avx512(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
+                                 const float *wt, int ldw, float *out, ptrdiff_t ldo) {
+    const int bounds[2] = {0, K};
+    emo_cgemm_avx512(M, width, step, in0, 1, bounds, rows, wt, ldw, out, ldo);
 }
 
 // MARK: rank update (C += Aᵀ B)
@@ -448,8 +463,11 @@ AVX512 void emo_channels_last_padded_avx512(int cin, int h, int w, int top, int 
     memset(xt + (ptrdiff_t)(top + h) * row, 0, sizeof(float) * (size_t)((hp - top - h) * row));
 }
 
-AVX512 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst) {
+AVX512 void emo_pixel_major_strided_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, ptrdiff_t step,
+                                           int N, float *dst) {
     const __m512 zero = _mm512_setzero_ps();
+    const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i offsets = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)step));
     // Channels outer: 16 source rows are read at a time, each front to back, streams the
     // prefetcher follows (with pixels outer, the Winograd weight gradient of 128 → 16 channels on
     // 32×75 took 22.9–29.7 ms per 32 images instead of 20.3–20.6).
@@ -459,11 +477,19 @@ AVX512 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptr
             const __mmask16 mask = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
             __m512 r[16];
             UNROLL
-            for (int c = 0; c < 16; c++)
-                r[c] = m0 + c < M ? _mm512_maskz_loadu_ps(mask, src + (m0 + c) * stride + p0) : zero;
+            for (int c = 0; c < 16; c++) {
+                const float *line = src + (m0 + c) * stride + p0 * step;
+                r[c] = m0 + c >= M ? zero
+                       : step == 1 ? _mm512_maskz_loadu_ps(mask, line)
+                                   : _mm512_mask_i32gather_ps(zero, mask, offsets, line, 4);
+            }
             transpose16(r);
             for (int p = 0; p < n; p++) _mm512_storeu_ps(dst + (p0 + p) * N + m0, r[p]);
         }
     }
+}
+
+AVX512 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst) {
+    emo_pixel_major_strided_avx512(M, count, src, stride, 1, N, dst);
 }
 #endif

@@ -36,17 +36,25 @@ void emo_igemm_rows_portable(int M, int nrows, int width, ptrdiff_t pitch, int K
     }
 }
 
-void emo_cgemm_row_portable(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
-                            const float *wt, int ldw, float *out, ptrdiff_t ldo) {
+void emo_cgemm_portable(int M, int width, ptrdiff_t step, ptrdiff_t in0, int segments, const int *bounds,
+                        const float *const *rows, const float *wt, int ldw, float *out, ptrdiff_t ldo) {
     for (int j = 0; j < width; j++) {
         float *o = out + (ptrdiff_t)j * ldo;
         for (int m = 0; m < M; m++) o[m] = 0;
-        for (int k = 0; k < K; k++) {
-            const float v = rows[k][in0 + (ptrdiff_t)j * step];
-            const float *w = wt + (ptrdiff_t)k * ldw;
-            for (int m = 0; m < M; m++) o[m] += v * w[m];
+        for (int segment = 0; segment < segments; segment++) {
+            for (int k = bounds[2 * segment]; k < bounds[2 * segment + 1]; k++) {
+                const float v = rows[k][in0 + (ptrdiff_t)j * step];
+                const float *w = wt + (ptrdiff_t)k * ldw;
+                for (int m = 0; m < M; m++) o[m] += v * w[m];
+            }
         }
     }
+}
+
+void emo_cgemm_row_portable(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
+                            const float *wt, int ldw, float *out, ptrdiff_t ldo) {
+    const int bounds[2] = {0, K};
+    emo_cgemm_portable(M, width, step, in0, 1, bounds, rows, wt, ldw, out, ldo);
 }
 
 void emo_store_channels_portable(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,

@@ -51,6 +51,12 @@ import Testing
         .init(input: [2, 5, 7, 29], weight: [48, 5, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
         .init(input: [1, 3, 6, 13], weight: [64, 3, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
         .init(input: [2, 2, 6, 9], weight: [80, 2, 3, 5], stride: 1, padding: Size2D(height: 1, width: 2), dilation: 1, groups: 1),
+        // Taps that read only padding left out: an 8×19 → 4×10 image in one band (edge columns on
+        // both sides, the top row without its first kernel row), and bands of 2 rows of a wide one
+        .init(input: [2, 16, 8, 19], weight: [32, 16, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
+        .init(input: [1, 3, 11, 95], weight: [64, 3, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        // a single output row: padding above and below it
+        .init(input: [2, 4, 1, 9], weight: [16, 4, 3, 3], stride: 2, padding: 1, dilation: 1, groups: 1),
         // no padding: the input is read in place
         .init(input: [2, 3, 6, 9], weight: [16, 3, 3, 3], stride: 1, padding: 0, dilation: 1, groups: 1),
         .init(input: [1, 4, 7, 11], weight: [32, 4, 3, 3], stride: 2, padding: 0, dilation: 1, groups: 1),

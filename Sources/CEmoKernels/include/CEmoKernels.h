@@ -49,7 +49,8 @@ int emo_direct_conv_accelerated(void);
 
 /// Floats of the forward weight layout: cin·kh·kw·cout.
 size_t emo_conv_forward_weights_count(const emo_conv_shape *shape);
-/// PyTorch weight [cout][cin·kh·kw] → the forward layout [cin·kh·kw][cout].
+/// PyTorch weight [cout][cin·kh·kw] → the forward layout [cin·kh·kw][cout] (rows tap-major,
+/// [kh·kw][cin], where output channels fill whole vectors).
 void emo_conv_prepare_forward_weights(const emo_conv_shape *shape, const float *weight, float *out);
 /// Bytes of scratch `emo_conv_forward_image` needs (one buffer per concurrent caller).
 size_t emo_conv_forward_scratch_bytes(const emo_conv_shape *shape);

@@ -147,18 +147,9 @@ static inline emo_padded_input emo_make_padded_input(const emo_conv_shape *s) {
     return p;
 }
 
-/// rows[(c·kh + ki)·kw + kj]: tap (ki, kj) of channel c in a zero-padded input, so that output
-/// pixel (oh, ow) reads it at oh·sh·Wp + ow·sw.
-static inline void emo_padded_rows(const emo_conv_shape *s, const emo_padded_input *p, const float *padded,
-                                   const float **rows) {
-    for (int c = 0; c < s->cin; c++)
-        for (int ki = 0; ki < s->kh; ki++)
-            for (int kj = 0; kj < s->kw; kj++)
-                *rows++ = padded + c * p->plane + (ptrdiff_t)ki * p->wp + kj;
-}
-
-/// rows[(ki·kw + kj)·cin + c]: the same taps tap-major (the channel-vectorised forward's K
-/// order), so that the taps of kernel rows ki0…ki1 − 1, or of kernel columns kj0…kj1 − 1 within one
+/// rows[(ki·kw + kj)·cin + c]: tap (ki, kj) of channel c in a zero-padded input, so that output
+/// pixel (oh, ow) reads it at oh·sh·Wp + ow·sw. Tap-major (the K order of the channel-vectorised
+/// forward and of the weight gradient), so that the taps of kernel rows ki0…ki1 − 1, or of kernel columns kj0…kj1 − 1 within one
 /// kernel row, are one contiguous range of K.
 static inline void emo_padded_rows_by_tap(const emo_conv_shape *s, const emo_padded_input *p, const float *padded,
                                           const float **rows) {
@@ -201,14 +192,56 @@ static inline size_t emo_data_scratch(const emo_conv_shape *s) {
            emo_aligned_pointers((ptrdiff_t)s->cout * g.max_taps) + 64;
 }
 
+/// The smallest i ≥ 0 with i·stride ≥ target.
+static inline int emo_first_reaching(int target, int stride) { return target <= 0 ? 0 : (target + stride - 1) / stride; }
+
+/// The output pixels each tile of `tile` tap-major weight-gradient rows (emo_padded_rows_by_tap)
+/// needs: [bounds[4t], bounds[4t + 1]) × [bounds[4t + 2], bounds[4t + 3]), the rows and columns
+/// where one of the tile's taps reads inside the image (empty for tiles of padding rows only).
+static inline void emo_weight_tile_bounds(const emo_conv_shape *s, const emo_forward_grid *g, int tile, int kpad,
+                                          int *bounds) {
+    for (int t = 0; t < kpad / tile; t++) {
+        int r0 = g->ho, r1 = 0, j0 = g->wo, j1 = 0;
+        for (int k = t * tile; k < (t + 1) * tile && k < g->k; k++) {
+            const int tap = k / s->cin, ki = tap / s->kw, kj = tap % s->kw;
+            const int low = emo_first_reaching(s->ph - ki, s->sh), left = emo_first_reaching(s->pw - kj, s->sw);
+            const int high = emo_first_reaching(s->height + s->ph - ki, s->sh);
+            const int right = emo_first_reaching(s->width + s->pw - kj, s->sw);
+            if (low < r0) r0 = low;
+            if (high > r1) r1 = high;
+            if (left < j0) j0 = left;
+            if (right > j1) j1 = right;
+        }
+        bounds[4 * t] = r0;
+        bounds[4 * t + 1] = r1 < g->ho ? r1 : g->ho;
+        bounds[4 * t + 2] = j0;
+        bounds[4 * t + 3] = j1 < g->wo ? j1 : g->wo;
+    }
+}
+
+/// Floats from one image's weight-gradient input rows to the next: the padded copies back to
+/// back, or x itself for a 1×1.
+static inline ptrdiff_t emo_weight_rows_image(const emo_conv_shape *s) {
+    if (emo_is_pointwise(s)) return (ptrdiff_t)s->cin * s->height * s->width;
+    return s->cin * emo_make_padded_input(s).plane;
+}
+
+/// Images per weight-gradient micro-kernel sweep: as many as keep their input rows and dyᵀ within
+/// 384 KiB (L2), at most 8. Each tile loads and stores its accumulators once per sweep.
+static inline int emo_weight_group_images(const emo_conv_shape *s) {
+    const emo_forward_grid g = emo_make_forward_grid(s);
+    const ptrdiff_t floats = emo_weight_rows_image(s) + (ptrdiff_t)g.ho * g.wo * emo_padded_cout(s);
+    const ptrdiff_t images = 98304 / floats;
+    return images < 1 ? 1 : images > 8 ? 8 : (int)images;
+}
+
 static inline size_t emo_weight_scratch(const emo_conv_shape *s) {
     const emo_forward_grid g = emo_make_forward_grid(s);
-    const int pointwise = emo_is_pointwise(s);
-    const ptrdiff_t plane = pointwise ? (ptrdiff_t)s->height * s->width : emo_make_padded_input(s).plane;
-    const size_t common = emo_aligned_floats((ptrdiff_t)g.ho * g.wo * emo_padded_cout(s)) + emo_aligned_floats(plane) +
+    const int group = emo_weight_group_images(s);
+    const size_t common = emo_aligned_floats((ptrdiff_t)group * g.ho * g.wo * emo_padded_cout(s)) +
                           emo_aligned_pointers(emo_padded_k(s)) + 64;
-    if (pointwise) return common;
-    return common + emo_aligned_floats(s->cin * plane);
+    if (emo_is_pointwise(s)) return common;
+    return common + emo_aligned_floats(group * emo_weight_rows_image(s)) + emo_aligned_floats(4 * emo_padded_k(s));
 }
 
 #endif

@@ -40,12 +40,17 @@ typedef void (*emo_cgemm_fn)(int M, int width, ptrdiff_t step, ptrdiff_t in0, in
 typedef void (*emo_store_channels_fn)(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                       const emo_epilogue *epilogue);
 
-/// Outer-product accumulation (the weight gradient, transposed), over output rows:
-/// acc[k·N + n] += Σ_{r < nrows, j < width} rows[k][r·pitch + j·step] · dyt[(r·width + j)·N + n]
-/// for k < K, n < N. N is a multiple of 16 and K of the tile height (emo_padded_k in
-/// ConvolutionLayout.h; the callers pad with zero rows and channels).
-typedef void (*emo_outer_fn)(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
-                             const float *dyt, float *acc);
+/// Outer-product accumulation (the weight gradient, transposed), over the output rows of
+/// `images` images (image i's input rows rows[k] + i·rows_image, its dyᵀ dyt + i·dyt_image):
+/// acc[k·N + n] += Σ_{i < images, r < nrows, j < width} rows[k][i·rows_image + r·pitch + j·step] ·
+/// dyt[i·dyt_image + (r·width + j)·N + n] for k < K, n < N. N is a multiple of 16 and K of the tile
+/// height (emo_padded_k in ConvolutionLayout.h; the callers pad dyᵀ with zero channels, and the
+/// padding rows of K point at any input row: their sums are never read). With `bounds`, the rows
+/// of tile t (emo_outer_rows_for(N) rows each) sum only r in [bounds[4t], bounds[4t + 1]) and j in
+/// [bounds[4t + 2], bounds[4t + 3]): the callers leave out pixels whose inputs are padding.
+typedef void (*emo_outer_fn)(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_t dyt_image, int nrows, int width,
+                             ptrdiff_t pitch, int step, const float *const *rows, const float *dyt, const int *bounds,
+                             float *acc);
 
 /// Pixel-major copy: dst[p·N + m] = src[m·stride + p] for m < M, and 0 for M ≤ m < N (N a
 /// multiple of 16), p < count.
@@ -61,8 +66,9 @@ void emo_cgemm_portable(int M, int width, ptrdiff_t step, ptrdiff_t in0, int seg
                         const float *const *rows, const float *wt, int ldw, float *out, ptrdiff_t ldo);
 void emo_store_channels_portable(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                  const emo_epilogue *epilogue);
-void emo_outer_portable(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
-                        const float *dyt, float *acc);
+void emo_outer_portable(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_t dyt_image, int nrows, int width,
+                        ptrdiff_t pitch, int step, const float *const *rows, const float *dyt, const int *bounds,
+                        float *acc);
 void emo_pixel_major_portable(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst);
 
 #if defined(__x86_64__)
@@ -76,12 +82,18 @@ void emo_cgemm_avx512(int M, int width, ptrdiff_t step, ptrdiff_t in0, int segme
                       const float *const *rows, const float *wt, int ldw, float *out, ptrdiff_t ldo);
 void emo_store_channels_avx512(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                const emo_epilogue *epilogue);
-void emo_outer_avx512(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
-                      const float *dyt, float *acc);
+void emo_outer_avx512(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_t dyt_image, int nrows, int width,
+                      ptrdiff_t pitch, int step, const float *const *rows, const float *dyt, const int *bounds,
+                      float *acc);
 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst);
 /// The same with pixels `step` floats apart: dst[p·N + m] = src[m·stride + p·step].
 void emo_pixel_major_strided_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, ptrdiff_t step, int N,
                                     float *dst);
+/// The same with the M source rows regrouped from [taps][M / taps] to [M / taps][taps] (the
+/// tap-major weight gradient to PyTorch's layout): dst[p·N + m] = src[((m mod taps)·(M / taps) +
+/// m / taps)·stride + p].
+void emo_pixel_major_regrouped_avx512(int M, int taps, ptrdiff_t count, const float *src, ptrdiff_t stride, int N,
+                                      float *dst);
 /// xt [hp][wp][cp]: `cin` planes of h × w, zero-padded (`top` rows, `left` columns) and channels
 /// last, cp = cin rounded up to 16 (zero channels), by way of the unpadded transpose `pixels`
 /// [h·w][cp].

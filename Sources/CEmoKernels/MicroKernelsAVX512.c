@@ -114,12 +114,14 @@ AVX512 void emo_igemm_rows_avx512(int M, int nrows, int width, ptrdiff_t pitch, 
 }
 
 /// One tile of the outer-product accumulation: kb rows × nv vectors of 16 channels, over the
-/// columns [j0, j1) of the output rows [r0, r1), loaded from and stored back to the accumulator.
-/// kb, nv and step are constants after inlining (step 0: the runtime `any_step`); the pixel loop
-/// has one counter besides the dyᵀ pointer, so the 12 row pointers stay in registers.
-AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step, int any_step,
-                                     const float *const *rows, int r0, int r1, int j0, int j1, int width,
-                                     ptrdiff_t pitch, const float *dyt, int N, float *acc) {
+/// columns [j0, j1) of the output rows [r0, r1) of `images` images (the next image's rows
+/// `rows_image` floats on, its dyᵀ `dyt_image`), loaded from and stored back to the accumulator
+/// once. kb, nv and step are constants after inlining (step 0: the runtime `any_step`); the pixel
+/// loop has one counter besides the dyᵀ pointer, so the 12 row pointers stay in registers.
+AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step, int any_step, int images,
+                                     ptrdiff_t rows_image, ptrdiff_t dyt_image, const float *const *rows, int r0,
+                                     int r1, int j0, int j1, int width, ptrdiff_t pitch, const float *dyt, int N,
+                                     float *acc) {
     __m512 sum[12][OUTER_NV];
     UNROLL
     for (int i = 0; i < kb; i++) {
@@ -128,20 +130,23 @@ AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step,
     }
     const int columns = step ? step : any_step;
     const int count = j1 - j0;
-    for (int row = r0; row < r1; row++) {
-        const float *r[12];
-        UNROLL
-        for (int i = 0; i < kb; i++) r[i] = rows[i] + row * pitch + (ptrdiff_t)j0 * columns;
-        const float *d = dyt + ((ptrdiff_t)row * width + j0) * N;
-        for (int j = 0; j < count; j++, d += N) {
-            __m512 dv[OUTER_NV];
+    for (int image = 0; image < images; image++) {
+        for (int row = r0; row < r1; row++) {
+            const ptrdiff_t at = image * rows_image + row * pitch + (ptrdiff_t)j0 * columns;
+            const float *r[12];
             UNROLL
-            for (int v = 0; v < nv; v++) dv[v] = _mm512_loadu_ps(d + 16 * v);
-            UNROLL
-            for (int i = 0; i < kb; i++) {
-                const __m512 xi = _mm512_set1_ps(r[i][(ptrdiff_t)j * columns]);
+            for (int i = 0; i < kb; i++) r[i] = rows[i] + at;
+            const float *d = dyt + image * dyt_image + ((ptrdiff_t)row * width + j0) * N;
+            for (int j = 0; j < count; j++, d += N) {
+                __m512 dv[OUTER_NV];
                 UNROLL
-                for (int v = 0; v < nv; v++) sum[i][v] = _mm512_fmadd_ps(xi, dv[v], sum[i][v]);
+                for (int v = 0; v < nv; v++) dv[v] = _mm512_loadu_ps(d + 16 * v);
+                UNROLL
+                for (int i = 0; i < kb; i++) {
+                    const __m512 xi = _mm512_set1_ps(r[i][(ptrdiff_t)j * columns]);
+                    UNROLL
+                    for (int v = 0; v < nv; v++) sum[i][v] = _mm512_fmadd_ps(xi, dv[v], sum[i][v]);
+                }
             }
         }
     }
@@ -152,29 +157,40 @@ AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step,
     }
 }
 
-#define OUTER_TILES(STEP)                                                                                         \
-    switch (nv) {                                                                                                 \
-    case 3: outer_tile(8, 3, STEP, step, rows + k0, r0, r1, j0, j1, width, pitch, dyt + n0, N, a); break;         \
-    case 2: outer_tile(8, 2, STEP, step, rows + k0, r0, r1, j0, j1, width, pitch, dyt + n0, N, a); break;         \
-    default: outer_tile(12, 1, STEP, step, rows + k0, r0, r1, j0, j1, width, pitch, dyt + n0, N, a); break;       \
+#define OUTER_TILE(KB, NV, STEP)                                                                       \
+    outer_tile(KB, NV, STEP, step, images, rows_image, dyt_image, rows + k0, tr0, tr1, tj0, tj1, width, pitch, \
+               dyt + n0, N, a)
+#define OUTER_TILES(STEP)                                                                              \
+    switch (nv) {                                                                                      \
+    case 3: OUTER_TILE(8, 3, STEP); break;                                                             \
+    case 2: OUTER_TILE(8, 2, STEP); break;                                                             \
+    default: OUTER_TILE(12, 1, STEP); break;                                                           \
     }
 
-AVX512 void emo_outer_avx512(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
-                             const float *dyt, float *acc) {
+AVX512 void emo_outer_avx512(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_t dyt_image, int nrows,
+                             int width, ptrdiff_t pitch, int step, const float *const *rows, const float *dyt,
+                             const int *bounds, float *acc) {
     // The tile shape of emo_outer_rows_for (ConvolutionLayout.h): K is a whole number of tiles.
     const int vectors = N / 16;
     const int nv = vectors % 3 == 0 ? 3 : vectors % 2 == 0 ? 2 : 1;
     const int kb = nv == 1 ? 12 : 8;
-    // Pixels in chunks of about 256 (whole output rows, or pieces of one long row), so that the
-    // chunk of dyᵀ and of the input rows stays in L1/L2 while every tile sweeps it.
+    // One image: pixels in chunks of about 256 (whole output rows, or pieces of one long row), so
+    // that the chunk of dyᵀ and of the input rows stays in L1/L2 while every tile sweeps it.
+    // Several (small) images: each tile sweeps them all, its accumulators in registers throughout.
     enum { CHUNK = 256 };
-    const int rows_per_chunk = width >= CHUNK ? 1 : CHUNK / width;
+    const int rows_per_chunk = images > 1 || width >= CHUNK ? (images > 1 ? nrows : 1) : CHUNK / width;
+    const int columns_per_chunk = images > 1 ? width : CHUNK;
     for (int r0 = 0; r0 < nrows; r0 += rows_per_chunk) {
         const int r1 = nrows - r0 < rows_per_chunk ? nrows : r0 + rows_per_chunk;
-        for (int j0 = 0; j0 < width; j0 += CHUNK) {
-            const int j1 = width - j0 < CHUNK ? width : j0 + CHUNK;
+        for (int j0 = 0; j0 < width; j0 += columns_per_chunk) {
+            const int j1 = width - j0 < columns_per_chunk ? width : j0 + columns_per_chunk;
             for (int n0 = 0; n0 < N; n0 += 16 * nv) {
                 for (int k0 = 0; k0 < K; k0 += kb) {
+                    // The chunk's pixels within the tile's bounds.
+                    const int *b = bounds ? bounds + 4 * (k0 / kb) : NULL;
+                    const int tr0 = b && b[0] > r0 ? b[0] : r0, tr1 = b && b[1] < r1 ? b[1] : r1;
+                    const int tj0 = b && b[2] > j0 ? b[2] : j0, tj1 = b && b[3] < j1 ? b[3] : j1;
+                    if (tr0 >= tr1 || tj0 >= tj1) continue;
                     float *a = acc + (ptrdiff_t)k0 * N + n0;
                     if (step == 1) {
                         OUTER_TILES(1)
@@ -463,11 +479,14 @@ AVX512 void emo_channels_last_padded_avx512(int cin, int h, int w, int top, int 
     memset(xt + (ptrdiff_t)(top + h) * row, 0, sizeof(float) * (size_t)((hp - top - h) * row));
 }
 
-AVX512 void emo_pixel_major_strided_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, ptrdiff_t step,
-                                           int N, float *dst) {
+/// dst[p·N + m] = src[row(m)·stride + p·step], row(m) = m without regrouping, else the rows of
+/// src taken as [taps][M / taps] and read as [M / taps][taps]: (m mod taps)·(M / taps) + m / taps.
+AVX512 ALWAYS_INLINE void pixel_major(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, ptrdiff_t step,
+                                      int taps, int N, float *dst) {
     const __m512 zero = _mm512_setzero_ps();
     const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     const __m512i offsets = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)step));
+    const int groups = M / taps;
     // Channels outer: 16 source rows are read at a time, each front to back, streams the
     // prefetcher follows (with pixels outer, the Winograd weight gradient of 128 → 16 channels on
     // 32×75 took 22.9–29.7 ms per 32 images instead of 20.3–20.6).
@@ -478,8 +497,9 @@ AVX512 void emo_pixel_major_strided_avx512(int M, ptrdiff_t count, const float *
             __m512 r[16];
             UNROLL
             for (int c = 0; c < 16; c++) {
-                const float *line = src + (m0 + c) * stride + p0 * step;
-                r[c] = m0 + c >= M ? zero
+                const int m = m0 + c, row = taps == 1 ? m : m % taps * groups + m / taps;
+                const float *line = src + row * stride + p0 * step;
+                r[c] = m >= M      ? zero
                        : step == 1 ? _mm512_maskz_loadu_ps(mask, line)
                                    : _mm512_mask_i32gather_ps(zero, mask, offsets, line, 4);
             }
@@ -490,6 +510,16 @@ AVX512 void emo_pixel_major_strided_avx512(int M, ptrdiff_t count, const float *
 }
 
 AVX512 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst) {
-    emo_pixel_major_strided_avx512(M, count, src, stride, 1, N, dst);
+    pixel_major(M, count, src, stride, 1, 1, N, dst);
+}
+
+AVX512 void emo_pixel_major_strided_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, ptrdiff_t step,
+                                           int N, float *dst) {
+    pixel_major(M, count, src, stride, step, 1, N, dst);
+}
+
+AVX512 void emo_pixel_major_regrouped_avx512(int M, int taps, ptrdiff_t count, const float *src, ptrdiff_t stride,
+                                             int N, float *dst) {
+    pixel_major(M, count, src, stride, 1, taps, N, dst);
 }
 #endif

@@ -70,15 +70,21 @@ void emo_store_channels_portable(int M, int width, int step, const float *t, flo
     }
 }
 
-void emo_outer_portable(int K, int N, int nrows, int width, ptrdiff_t pitch, int step, const float *const *rows,
-                        const float *dyt, float *acc) {
+void emo_outer_portable(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_t dyt_image, int nrows, int width,
+                        ptrdiff_t pitch, int step, const float *const *rows, const float *dyt, const int *bounds,
+                        float *acc) {
+    const int vectors = N / 16;
+    const int tile = vectors % 3 == 0 || vectors % 2 == 0 ? 8 : 12;  // emo_outer_rows_for
     for (int k = 0; k < K; k++) {
+        const int *b = bounds ? bounds + 4 * (k / tile) : NULL;
         float *a = acc + (ptrdiff_t)k * N;
-        for (int r = 0; r < nrows; r++) {
-            for (int j = 0; j < width; j++) {
-                const float v = rows[k][r * pitch + (ptrdiff_t)j * step];
-                const float *d = dyt + ((ptrdiff_t)r * width + j) * N;
-                for (int n = 0; n < N; n++) a[n] += v * d[n];
+        for (int i = 0; i < images; i++) {
+            for (int r = b ? b[0] : 0; r < (b ? b[1] : nrows); r++) {
+                for (int j = b ? b[2] : 0; j < (b ? b[3] : width); j++) {
+                    const float v = rows[k][i * rows_image + r * pitch + (ptrdiff_t)j * step];
+                    const float *d = dyt + i * dyt_image + ((ptrdiff_t)r * width + j) * N;
+                    for (int n = 0; n < N; n++) a[n] += v * d[n];
+                }
             }
         }
     }

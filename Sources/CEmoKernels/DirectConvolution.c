@@ -132,8 +132,8 @@ void emo_conv_prepare_data_weights(const emo_conv_shape *s, const float *weight,
         return;
     }
 #endif
-    // Per phase (rp, cp), rows k' = co · T + (a · nb + b) for the taps ki = rp + sh·a,
-    // kj = cp + sw·b, columns ci.
+    // Per phase (rp, cp), rows k' = (a · nb + b) · cout + co for the taps ki = rp + sh·a,
+    // kj = cp + sw·b (tap-major: the taps of one kernel row of the phase are one range), columns ci.
     for (int rp = 0; rp < s->sh; rp++) {
         for (int cp = 0; cp < s->sw; cp++) {
             const int na = emo_phase_taps(s->kh, s->sh, rp), nb = emo_phase_taps(s->kw, s->sw, cp);
@@ -142,7 +142,7 @@ void emo_conv_prepare_data_weights(const emo_conv_shape *s, const float *weight,
                 for (int a = 0; a < na; a++)
                     for (int b = 0; b < nb; b++) {
                         const int ki = rp + s->sh * a, kj = cp + s->sw * b;
-                        float *row = out + ((ptrdiff_t)co * taps + a * nb + b) * s->cin;
+                        float *row = out + ((ptrdiff_t)(a * nb + b) * s->cout + co) * s->cin;
                         for (int ci = 0; ci < s->cin; ci++)
                             row[ci] = weight[(((ptrdiff_t)co * s->cin + ci) * s->kh + ki) * s->kw + kj];
                     }

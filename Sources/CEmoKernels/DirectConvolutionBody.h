@@ -188,16 +188,17 @@ static void FN(backward_data_by_channels)(const emo_conv_shape *s, const emo_dat
         int rlow, rhigh;
         emo_phase_span(g->hd, s->sh, rp, s->ph, s->height, &rlow, &rhigh);
         const float *phase_weights[2];
-        int clow[2], chigh[2], taps[2];
+        int clow[2], chigh[2], taps[2], nbs[2];
         for (int cp = 0; cp < s->sw; cp++) {
             emo_phase_span(g->wd, s->sw, cp, s->pw, s->width, &clow[cp], &chigh[cp]);
             const int na = emo_phase_taps(s->kh, s->sh, rp), nb = emo_phase_taps(s->kw, s->sw, cp);
             taps[cp] = na * nb;
+            nbs[cp] = nb;
             const float **phase = rows + cp * phase_rows;
             for (int co = 0; co < s->cout; co++)
                 for (int a = 0; a < na; a++)
                     for (int b = 0; b < nb; b++)
-                        phase[co * taps[cp] + a * nb + b] =
+                        phase[(a * nb + b) * s->cout + co] =
                             dygrid + co * g->grid + (ptrdiff_t)(g->a - a + rlow) * g->wg + (g->b - b);
             phase_weights[cp] = weights;
             weights += (ptrdiff_t)s->cout * taps[cp] * s->cin;
@@ -211,8 +212,12 @@ static void FN(backward_data_by_channels)(const emo_conv_shape *s, const emo_dat
                         memset(first + (c - clow[cp]) * pitch, 0, sizeof(float) * (size_t)s->cin);
                     continue;
                 }
-                CGEMM_ROW(s->cin, chigh[cp] - clow[cp], 1, (ptrdiff_t)(r - rlow) * g->wg + clow[cp], s->cout * taps[cp],
-                          rows + cp * phase_rows, phase_weights[cp], s->cin, first, pitch);
+                // Kernel rows a whose dy row r − a is inside dy (the others read its zero margin).
+                const int na = taps[cp] / nbs[cp], first_a = r - g->ho + 1;
+                const int bounds[2] = {(first_a > 0 ? first_a : 0) * nbs[cp] * s->cout,
+                                       (r + 1 < na ? r + 1 : na) * nbs[cp] * s->cout};
+                CGEMM(s->cin, chigh[cp] - clow[cp], 1, (ptrdiff_t)(r - rlow) * g->wg + clow[cp], bounds[0] < bounds[1],
+                      bounds, rows + cp * phase_rows, phase_weights[cp], s->cin, first, pitch);
             }
             STORE_CHANNELS(s->cin, s->width, 1, line, dx + (ptrdiff_t)(r * s->sh + rp - s->ph) * s->width, plane_in,
                            &none);
@@ -270,7 +275,7 @@ void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, 
                 for (int co = 0; co < s->cout; co++)
                     for (int a = 0; a < na; a++)
                         for (int b = 0; b < nb; b++)
-                            rows[co * taps + a * nb + b] =
+                            rows[(a * nb + b) * s->cout + co] =
                                 dygrid + co * g.grid + (ptrdiff_t)(g.a - a + rlow) * g.wg + (g.b - b);
                 // Only the grid rows that hold pixels of the image (not its padding).
                 IGEMM(s->cin, (rhigh - rlow) * g.wg, s->cout * taps, rows, weights, s->cin, grid + (ptrdiff_t)rlow * g.wg,

@@ -9,6 +9,7 @@
 #define CGEMM_ROW emo_cgemm_row_avx512
 #define CGEMM emo_cgemm_avx512
 #define STORE_CHANNELS emo_store_channels_avx512
+#define COPY_PADDED emo_copy_padded_avx512
 #include "DirectConvolutionBody.h"
 #pragma clang attribute pop
 #endif

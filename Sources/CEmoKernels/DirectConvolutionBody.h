@@ -9,6 +9,7 @@
 //   CGEMM_ROW  the channel-vectorised product of one output row (emo_cgemm_row_fn)
 //   CGEMM      the same over segments of K, pixels any step apart (emo_cgemm_fn)
 //   STORE_CHANNELS  its channel-major store with the epilogue (emo_store_channels_fn)
+//   COPY_PADDED  emo_copy_padded (ConvolutionLayout.h) or its vector version
 // The layouts are in ConvolutionLayout.h; the method in include/CEmoKernels.h.
 
 #include <string.h>
@@ -60,7 +61,7 @@ static void FN(forward_by_channels)(const emo_conv_shape *s, const float *x, con
     const float *padded = x;
     if (s->ph || s->pw) {
         float *copy = emo_take(&cursor, emo_aligned_floats(s->cin * p.plane));
-        emo_copy_padded(x, s->cin, s->height, s->width, s->ph, s->pw, p.hp, p.wp, copy);
+        COPY_PADDED(x, s->cin, s->height, s->width, s->ph, s->pw, p.hp, p.wp, copy);
         padded = copy;
     }
     const int band = emo_forward_band_rows(s, &g);
@@ -244,19 +245,9 @@ void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, 
     // By channels: one set of dy-row pointers per column phase.
     const float **rows =
         emo_take(&cursor, emo_aligned_pointers((ptrdiff_t)(by_channels ? s->sw : 1) * s->cout * g.max_taps));
-    for (int co = 0; co < s->cout; co++) {
-        float *target = dygrid + co * g.grid;
-        const float *source = dy + co * plane_out;
-        memset(target, 0, sizeof(float) * (size_t)(g.a * g.wg + g.b));
-        for (int oh = 0; oh < g.ho; oh++) {
-            float *row = target + (ptrdiff_t)(oh + g.a) * g.wg + g.b;
-            memcpy(row, source + (ptrdiff_t)oh * g.wo, sizeof(float) * (size_t)g.wo);
-            // zeros up to the next row's data (B columns of left margin included)
-            memset(row + g.wo, 0, sizeof(float) * (size_t)(g.wg - g.wo));
-        }
-        const ptrdiff_t used = (ptrdiff_t)(g.ho + g.a) * g.wg + g.b;
-        memset(target + used, 0, sizeof(float) * (size_t)(g.grid - used));
-    }
+    // dy with A zero rows above and B zero columns left of each row (Wg = Wd + B: the next row's
+    // margin follows each row's Wd − Wo zeros).
+    COPY_PADDED(dy, s->cout, g.ho, g.wo, g.a, g.b, g.hg, g.wg, dygrid);
     if (by_channels) {
         FN(backward_data_by_channels)(s, &g, dygrid, data_weights, rows, grid, dx);
         return;
@@ -338,7 +329,7 @@ void FN(emo_conv_backward_weight_images)(const emo_conv_shape *s, int count, con
         for (int k = g.k; k < kpad; k++) rows[k] = rows[0];
         for (int i = 0; i < images; i++) {
             if (!pointwise)
-                emo_copy_padded(x + (first + i) * image_in, s->cin, s->height, s->width, s->ph, s->pw, p.hp, p.wp,
+                COPY_PADDED(x + (first + i) * image_in, s->cin, s->height, s->width, s->ph, s->pw, p.hp, p.wp,
                                 padded + i * rows_image);
             PIXEL_MAJOR(s->cout, plane_out, dy + (first + i) * image_out, plane_out, n, dyt + i * dyt_image);
         }

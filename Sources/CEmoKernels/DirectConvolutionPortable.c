@@ -7,4 +7,5 @@
 #define CGEMM_ROW emo_cgemm_row_portable
 #define CGEMM emo_cgemm_portable
 #define STORE_CHANNELS emo_store_channels_portable
+#define COPY_PADDED emo_copy_padded
 #include "DirectConvolutionBody.h"

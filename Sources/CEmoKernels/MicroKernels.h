@@ -94,6 +94,10 @@ void emo_pixel_major_strided_avx512(int M, ptrdiff_t count, const float *src, pt
 /// m / taps)·stride + p].
 void emo_pixel_major_regrouped_avx512(int M, int taps, ptrdiff_t count, const float *src, ptrdiff_t stride, int N,
                                       float *dst);
+/// emo_copy_padded (ConvolutionLayout.h) by masked vectors: `channels` planes of h × w into
+/// hp × wp planes at row `top`, column `left`, zeros everywhere else.
+void emo_copy_padded_avx512(const float *x, int channels, int h, int w, int top, int left, int hp, int wp,
+                            float *out);
 /// xt [hp][wp][cp]: `cin` planes of h × w, zero-padded (`top` rows, `left` columns) and channels
 /// last, cp = cin rounded up to 16 (zero channels), by way of the unpadded transpose `pixels`
 /// [h·w][cp].

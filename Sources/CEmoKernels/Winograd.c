@@ -140,7 +140,7 @@ void emo_winograd_image(int cin, int cout, int h, int w, int ph, int pw, const f
     float *s = emo_take(&cursor, emo_aligned_floats(4 * (ptrdiff_t)(g.wp + ROW_MARGIN)));
     const float **rows = emo_take(&cursor, emo_aligned_pointers(cin));
     memset(s, 0, sizeof(float) * 4 * (size_t)(g.wp + ROW_MARGIN));
-    emo_copy_padded(x, cin, h, w, ph, pw, g.hp, g.wp, padded);
+    emo_copy_padded_avx512(x, cin, h, w, ph, pw, g.hp, g.wp, padded);
     const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
     for (int ty0 = 0; ty0 < g.th; ty0 += g.band) {
         const int ty1 = g.th - ty0 < g.band ? g.th : ty0 + g.band;

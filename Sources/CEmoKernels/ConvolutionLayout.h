@@ -3,6 +3,7 @@
 // The grids and scratch layouts shared by both builds of the direct-convolution drivers.
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include "CEmoKernels.h"
 
@@ -158,9 +159,30 @@ static inline void emo_padded_rows_by_tap(const emo_conv_shape *s, const emo_pad
             for (int c = 0; c < s->cin; c++) *rows++ = padded + c * p->plane + (ptrdiff_t)ki * p->wp + kj;
 }
 
+/// rows[(ki·kw + kj)·cin + c]: tap (ki, kj) of channel c read where it is in x [cin][H][W], so
+/// that output pixel (oh, ow) reads it at oh·sh·W + ow·sw. Valid only for pixels where that tap
+/// lies inside the image (the pointer itself may lie outside x; it is formed by integer
+/// arithmetic and only read at such pixels).
+static inline void emo_image_rows_by_tap(const emo_conv_shape *s, const float *x, const float **rows) {
+    const ptrdiff_t plane = (ptrdiff_t)s->height * s->width;
+    for (int ki = 0; ki < s->kh; ki++)
+        for (int kj = 0; kj < s->kw; kj++) {
+            const ptrdiff_t shift = (ptrdiff_t)(ki - s->ph) * s->width + (kj - s->pw);
+            for (int c = 0; c < s->cin; c++)
+                *rows++ = (const float *)((uintptr_t)(x + c * plane) + (uintptr_t)(shift * (ptrdiff_t)sizeof(float)));
+        }
+}
+
+/// The taps [*first, *last) of output index i (stride, padding, input size, kernel size along one
+/// axis) that read inside the image: i·stride + t − pad in [0, size).
+static inline void emo_taps_inside(int i, int stride, int pad, int size, int kernel, int *first, int *last) {
+    const int low = pad - i * stride, high = size + pad - i * stride;
+    *first = low > 0 ? low : 0;
+    *last = high < kernel ? high : kernel;
+}
+
 /// Output rows the channel-vectorised forward computes together: as many as keep their [rows][Wo]
-/// [cout] tile within 64 KiB, at most 8. From 2 rows, the output columns whose taps reach into
-/// the left or right padding are computed apart, one tile down the band's rows, without those taps.
+/// [cout] tile within 64 KiB, at most 8.
 static inline int emo_forward_band_rows(const emo_conv_shape *s, const emo_forward_grid *g) {
     const int rows = 16384 / (g->wo * s->cout);
     return rows < 1 ? 1 : rows > 8 ? 8 : rows;
@@ -169,8 +191,7 @@ static inline int emo_forward_band_rows(const emo_conv_shape *s, const emo_forwa
 static inline size_t emo_forward_scratch(const emo_conv_shape *s) {
     const emo_forward_grid g = emo_make_forward_grid(s);
     if (emo_forward_by_channels(s))
-        return emo_aligned_floats(s->cin * emo_make_padded_input(s).plane) +
-               emo_aligned_floats((ptrdiff_t)emo_forward_band_rows(s, &g) * g.wo * s->cout) +
+        return emo_aligned_floats((ptrdiff_t)emo_forward_band_rows(s, &g) * g.wo * s->cout) +
                emo_aligned_pointers(g.k) + emo_aligned_floats(2 * s->kh) + 64;
     if (emo_is_pointwise(s)) return emo_aligned_pointers(g.k) + 64;
     return emo_aligned_floats(s->cin * g.channel) + emo_aligned_floats(s->cout * g.q) + emo_aligned_pointers(g.k) + 64;

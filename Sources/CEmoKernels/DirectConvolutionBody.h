@@ -49,58 +49,57 @@ static void FN(fill_phase_planes)(const emo_conv_shape *s, const emo_forward_gri
 }
 
 /// The forward pass with output channels in the vectors, a band of output rows at a time: the
-/// products into a [rows][Wo][cout] tile, then a channel-major store with the epilogue. Taps that
-/// read only zero padding are left out: per output row, the kernel rows above or below the image
-/// (K is tap-major, so the rest is one range); the edge columns whose taps reach the side
-/// padding, one tile down the band, with only their kernel columns inside the image.
+/// products into a [rows][Wo][cout] tile, then a channel-major store with the epilogue. The input
+/// is read where it is, and no product reads padding: per output row, only the kernel rows inside
+/// the image (K is tap-major, so they are one range); the edge columns whose taps reach the side
+/// padding apart, one tile down the band's rows of equal kernel-row range, with only their kernel
+/// columns inside the image.
 static void FN(forward_by_channels)(const emo_conv_shape *s, const float *x, const float *forward_weights,
                                     const emo_epilogue *epilogue, float *y, char *cursor) {
     const emo_forward_grid g = emo_make_forward_grid(s);
-    const emo_padded_input p = emo_make_padded_input(s);
-    // Without padding the input is read where it is.
-    const float *padded = x;
-    if (s->ph || s->pw) {
-        float *copy = emo_take(&cursor, emo_aligned_floats(s->cin * p.plane));
-        COPY_PADDED(x, s->cin, s->height, s->width, s->ph, s->pw, p.hp, p.wp, copy);
-        padded = copy;
-    }
     const int band = emo_forward_band_rows(s, &g);
     float *tile = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)band * g.wo * s->cout));
     const float **rows = emo_take(&cursor, emo_aligned_pointers(g.k));
     int *bounds = emo_take(&cursor, emo_aligned_floats(2 * s->kh));
-    emo_padded_rows_by_tap(s, &p, padded, rows);
-    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo, row_pitch = (ptrdiff_t)s->sh * p.wp;
+    emo_image_rows_by_tap(s, x, rows);
+    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo, row_pitch = (ptrdiff_t)s->sh * s->width;
     const int taps_row = s->kw * s->cin;
     // Output columns [left, right) read no side padding.
     int left = 0, right = g.wo;
-    if (band >= 2) {
-        while (left < g.wo && left * s->sw < s->pw) left++;
-        while (right > left && (right - 1) * s->sw + s->kw - s->pw > s->width) right--;
-    }
+    while (left < g.wo && left * s->sw < s->pw) left++;
+    while (right > left && (right - 1) * s->sw + s->kw - s->pw > s->width) right--;
     for (int r0 = 0; r0 < g.ho; r0 += band) {
         const int count = g.ho - r0 < band ? g.ho - r0 : band;
-        // Kernel rows inside the image for some row of the band (the first row reads lowest).
-        const int top = s->ph - (r0 + count - 1) * s->sh, bottom = s->height + s->ph - r0 * s->sh;
-        const int ki0 = top > 0 ? top : 0, ki1 = bottom < s->kh ? bottom : s->kh;
         for (int ow = 0; ow < g.wo; ow++) {
             if (ow == left) ow = right;
             if (ow >= g.wo) break;
-            const int first = s->pw - ow * s->sw, last = s->width + s->pw - ow * s->sw;
-            const int kj0 = first > 0 ? first : 0, kj1 = last < s->kw ? last : s->kw;
-            int segments = 0;
-            for (int ki = ki0; ki < ki1 && kj0 < kj1; ki++, segments++) {
-                bounds[2 * segments] = ki * taps_row + kj0 * s->cin;
-                bounds[2 * segments + 1] = ki * taps_row + kj1 * s->cin;
+            int kj0, kj1;
+            emo_taps_inside(ow, s->sw, s->pw, s->width, s->kw, &kj0, &kj1);
+            // Runs of rows with the same kernel rows inside the image, one tile each.
+            for (int oh = r0, next; oh < r0 + count; oh = next) {
+                int ki0, ki1;
+                emo_taps_inside(oh, s->sh, s->ph, s->height, s->kh, &ki0, &ki1);
+                for (next = oh + 1; next < r0 + count; next++) {
+                    int k0, k1;
+                    emo_taps_inside(next, s->sh, s->ph, s->height, s->kh, &k0, &k1);
+                    if (k0 != ki0 || k1 != ki1) break;
+                }
+                int segments = 0;
+                for (int ki = ki0; ki < ki1 && kj0 < kj1; ki++, segments++) {
+                    bounds[2 * segments] = ki * taps_row + kj0 * s->cin;
+                    bounds[2 * segments + 1] = ki * taps_row + kj1 * s->cin;
+                }
+                CGEMM(s->cout, next - oh, row_pitch, oh * row_pitch + (ptrdiff_t)ow * s->sw, segments, bounds, rows,
+                      forward_weights, s->cout, tile + ((ptrdiff_t)(oh - r0) * g.wo + ow) * s->cout,
+                      (ptrdiff_t)g.wo * s->cout);
             }
-            CGEMM(s->cout, count, row_pitch, r0 * row_pitch + (ptrdiff_t)ow * s->sw, segments, bounds, rows,
-                  forward_weights, s->cout, tile + (ptrdiff_t)ow * s->cout, (ptrdiff_t)g.wo * s->cout);
         }
         for (int oh = r0; oh < r0 + count && left < right; oh++) {
-            const int above = s->ph - oh * s->sh, below = s->height + s->ph - oh * s->sh;
-            const int row_bounds[2] = {(above > 0 ? above : 0) * taps_row, (below < s->kh ? below : s->kh) * taps_row};
-            CGEMM(s->cout, right - left, s->sw, oh * row_pitch + (ptrdiff_t)left * s->sw,
-                  row_bounds[0] < row_bounds[1], row_bounds, rows, forward_weights, s->cout,
-                  tile + ((ptrdiff_t)(oh - r0) * g.wo + left) * s->cout, s->cout);
+            int ki0, ki1;
+            emo_taps_inside(oh, s->sh, s->ph, s->height, s->kh, &ki0, &ki1);
+            const int row_bounds[2] = {ki0 * taps_row, ki1 * taps_row};
+            CGEMM(s->cout, right - left, s->sw, oh * row_pitch + (ptrdiff_t)left * s->sw, ki0 < ki1, row_bounds, rows,
+                  forward_weights, s->cout, tile + ((ptrdiff_t)(oh - r0) * g.wo + left) * s->cout, s->cout);
         }
         const ptrdiff_t at = (ptrdiff_t)r0 * g.wo;
         const emo_epilogue part = {epilogue->bias, epilogue->residual ? epilogue->residual + at : NULL, epilogue->relu};

@@ -240,10 +240,17 @@ static inline void emo_weight_tile_bounds(const emo_conv_shape *s, const emo_for
     }
 }
 
-/// Floats from one image's weight-gradient input rows to the next: the padded copies back to
-/// back, or x itself for a 1×1.
+/// Whether the weight gradient reads x in place: a 1×1, or every tile of emo_outer_rows_for rows
+/// one tap (input channels a multiple of the tile), whose pixel bounds then leave out every read
+/// of padding. Otherwise it reads zero-padded copies.
+static inline int emo_weight_in_place(const emo_conv_shape *s) {
+    return emo_is_pointwise(s) || s->cin % emo_outer_rows_for(emo_padded_cout(s)) == 0;
+}
+
+/// Floats from one image's weight-gradient input rows to the next: x itself, or the padded
+/// copies back to back.
 static inline ptrdiff_t emo_weight_rows_image(const emo_conv_shape *s) {
-    if (emo_is_pointwise(s)) return (ptrdiff_t)s->cin * s->height * s->width;
+    if (emo_weight_in_place(s)) return (ptrdiff_t)s->cin * s->height * s->width;
     return s->cin * emo_make_padded_input(s).plane;
 }
 
@@ -261,8 +268,9 @@ static inline size_t emo_weight_scratch(const emo_conv_shape *s) {
     const int group = emo_weight_group_images(s);
     const size_t common = emo_aligned_floats((ptrdiff_t)group * g.ho * g.wo * emo_padded_cout(s)) +
                           emo_aligned_pointers(emo_padded_k(s)) + 64;
-    if (emo_is_pointwise(s)) return common;
-    return common + emo_aligned_floats(group * emo_weight_rows_image(s)) + emo_aligned_floats(4 * emo_padded_k(s));
+    const size_t bounds = emo_is_pointwise(s) ? 0 : emo_aligned_floats(4 * emo_padded_k(s));
+    if (emo_weight_in_place(s)) return common + bounds;
+    return common + bounds + emo_aligned_floats(group * emo_weight_rows_image(s));
 }
 
 #endif

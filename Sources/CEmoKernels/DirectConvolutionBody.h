@@ -297,42 +297,39 @@ void FN(emo_conv_backward_weight_images)(const emo_conv_shape *s, int count, con
                                          float *weight_accumulator, void *scratch) {
     const emo_forward_grid g = emo_make_forward_grid(s);
     const emo_padded_input p = emo_make_padded_input(s);
-    const int pointwise = emo_is_pointwise(s);
+    const int pointwise = emo_is_pointwise(s), in_place = emo_weight_in_place(s);
     const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
     const ptrdiff_t image_in = (ptrdiff_t)s->cin * s->height * s->width, image_out = (ptrdiff_t)s->cout * plane_out;
     const int n = emo_padded_cout(s), kpad = emo_padded_k(s), group = emo_weight_group_images(s);
-    // A group of images at a time, each micro-kernel tile over all of them: their inputs (padded
-    // copies back to back, or x itself for a 1×1) and their dyᵀ [Ho·Wo][n] (zero in the padded
-    // channels).
+    // A group of images at a time, each micro-kernel tile over all of them: their inputs (x itself,
+    // or padded copies back to back) and their dyᵀ [Ho·Wo][n] (zero in the padded channels).
+    // Rows tap-major: tap (ki, kj) of output pixel (oh, ow) reads input row oh·sh + ki − ph, column
+    // ow·sw + kj − pw, and each tile of rows sums only the output pixels where one of its taps
+    // reads inside the image (all of them, for a tile of one tap: then x is read in place).
     const ptrdiff_t rows_image = emo_weight_rows_image(s), dyt_image = plane_out * n;
     char *cursor = scratch;
     float *dyt = emo_take(&cursor, emo_aligned_floats(group * dyt_image));
     const float **rows = emo_take(&cursor, emo_aligned_pointers(kpad));
-    float *padded = NULL;
+    float *padded = in_place ? NULL : emo_take(&cursor, emo_aligned_floats(group * rows_image));
     int *bounds = NULL;
     if (!pointwise) {
-        // Tap (ki, kj) of output pixel (oh, ow) reads the zero-padded input at
-        // (oh·sh + ki, ow·sw + kj); rows tap-major, and each tile of rows sums only the output
-        // pixels where one of its taps reads inside the image.
-        padded = emo_take(&cursor, emo_aligned_floats(group * rows_image));
-        emo_padded_rows_by_tap(s, &p, padded, rows);
         bounds = emo_take(&cursor, emo_aligned_floats(4 * kpad));
         emo_weight_tile_bounds(s, &g, emo_outer_rows_for(n), kpad, bounds);
     }
-    const ptrdiff_t pitch = pointwise ? s->width : (ptrdiff_t)s->sh * p.wp;
+    if (!in_place) emo_padded_rows_by_tap(s, &p, padded, rows);
+    const ptrdiff_t pitch = (ptrdiff_t)s->sh * (in_place ? s->width : p.wp);
     for (int first = 0; first < count; first += group) {
         const int images = count - first < group ? count - first : group;
-        if (pointwise)
-            for (int c = 0; c < s->cin; c++) rows[c] = x + first * image_in + (ptrdiff_t)c * s->height * s->width;
+        if (in_place) emo_image_rows_by_tap(s, x + first * image_in, rows);
         // The padding rows of K read any real row (their sums are never read).
         for (int k = g.k; k < kpad; k++) rows[k] = rows[0];
         for (int i = 0; i < images; i++) {
-            if (!pointwise)
+            if (!in_place)
                 COPY_PADDED(x + (first + i) * image_in, s->cin, s->height, s->width, s->ph, s->pw, p.hp, p.wp,
-                                padded + i * rows_image);
+                            padded + i * rows_image);
             PIXEL_MAJOR(s->cout, plane_out, dy + (first + i) * image_out, plane_out, n, dyt + i * dyt_image);
         }
-        OUTER(kpad, n, images, rows_image, dyt_image, g.ho, g.wo, pitch, pointwise ? 1 : s->sw, rows, dyt, bounds,
+        OUTER(kpad, n, images, rows_image, dyt_image, g.ho, g.wo, pitch, s->sw, rows, dyt, bounds,
               weight_accumulator);
     }
 }

@@ -159,6 +159,12 @@ static inline void emo_padded_rows_by_tap(const emo_conv_shape *s, const emo_pad
             for (int c = 0; c < s->cin; c++) *rows++ = padded + c * p->plane + (ptrdiff_t)ki * p->wp + kj;
 }
 
+/// p + shift floats, by integer arithmetic: a row pointer that may lie outside its array, read
+/// only at offsets that bring it back inside.
+static inline const float *emo_shifted(const float *p, ptrdiff_t shift) {
+    return (const float *)((uintptr_t)p + (uintptr_t)(shift * (ptrdiff_t)sizeof(float)));
+}
+
 /// rows[(ki·kw + kj)·cin + c]: tap (ki, kj) of channel c read where it is in x [cin][H][W], so
 /// that output pixel (oh, ow) reads it at oh·sh·W + ow·sw. Valid only for pixels where that tap
 /// lies inside the image (the pointer itself may lie outside x; it is formed by integer
@@ -168,8 +174,7 @@ static inline void emo_image_rows_by_tap(const emo_conv_shape *s, const float *x
     for (int ki = 0; ki < s->kh; ki++)
         for (int kj = 0; kj < s->kw; kj++) {
             const ptrdiff_t shift = (ptrdiff_t)(ki - s->ph) * s->width + (kj - s->pw);
-            for (int c = 0; c < s->cin; c++)
-                *rows++ = (const float *)((uintptr_t)(x + c * plane) + (uintptr_t)(shift * (ptrdiff_t)sizeof(float)));
+            for (int c = 0; c < s->cin; c++) *rows++ = emo_shifted(x + c * plane, shift);
         }
 }
 
@@ -207,8 +212,8 @@ static inline size_t emo_data_scratch(const emo_conv_shape *s) {
     const emo_data_grid g = emo_make_data_grid(s);
     if (emo_is_pointwise(s)) return emo_aligned_pointers(s->cout) + 64;
     if (emo_data_by_channels(s))
-        return emo_aligned_floats(s->cout * g.grid) + emo_aligned_floats((ptrdiff_t)s->width * s->cin) +
-               emo_aligned_pointers((ptrdiff_t)s->sw * s->cout * g.max_taps) + 64;
+        return emo_aligned_floats((ptrdiff_t)s->width * s->cin) +
+               emo_aligned_pointers((ptrdiff_t)s->sw * s->cout * g.max_taps) + emo_aligned_floats(2 * s->kh) + 64;
     return emo_aligned_floats(s->cout * g.grid) + emo_aligned_floats(s->cin * g.q) +
            emo_aligned_pointers((ptrdiff_t)s->cout * g.max_taps) + 64;
 }

@@ -177,10 +177,14 @@ void FN(emo_conv_forward_image)(const emo_conv_shape *s, const float *x, const f
 
 /// The input gradient with input channels in the vectors: per row phase, every row of dx is put
 /// together from its column phases (column iw = c·sw + cp − pw of phase cp), each product written
-/// straight into its interleaved columns of one [W][cin] row, which is then stored whole.
-static void FN(backward_data_by_channels)(const emo_conv_shape *s, const emo_data_grid *g, const float *dygrid,
-                                         const float *data_weights, const float **rows, float *line, float *dx) {
-    const ptrdiff_t plane_in = (ptrdiff_t)s->height * s->width;
+/// straight into its interleaved columns of one [W][cin] row, which is then stored whole. dy is
+/// read where it is, and no product reads outside it: per row, only the kernel rows a whose dy row
+/// r − a is inside dy (K is tap-major per phase, so they are one range); the edge columns whose
+/// taps b reach outside dy apart, one pixel each, with only their taps inside.
+static void FN(backward_data_by_channels)(const emo_conv_shape *s, const emo_data_grid *g, const float *dy,
+                                         const float *data_weights, const float **rows, int *bounds, float *line,
+                                         float *dx) {
+    const ptrdiff_t plane_in = (ptrdiff_t)s->height * s->width, plane_out = (ptrdiff_t)g->ho * g->wo;
     const ptrdiff_t phase_rows = (ptrdiff_t)s->cout * g->max_taps;
     const emo_epilogue none = {NULL, NULL, 0};
     const float *weights = data_weights;
@@ -188,36 +192,54 @@ static void FN(backward_data_by_channels)(const emo_conv_shape *s, const emo_dat
         int rlow, rhigh;
         emo_phase_span(g->hd, s->sh, rp, s->ph, s->height, &rlow, &rhigh);
         const float *phase_weights[2];
-        int clow[2], chigh[2], taps[2], nbs[2];
+        int clow[2], chigh[2], nas[2], nbs[2];
         for (int cp = 0; cp < s->sw; cp++) {
             emo_phase_span(g->wd, s->sw, cp, s->pw, s->width, &clow[cp], &chigh[cp]);
             const int na = emo_phase_taps(s->kh, s->sh, rp), nb = emo_phase_taps(s->kw, s->sw, cp);
-            taps[cp] = na * nb;
+            nas[cp] = na;
             nbs[cp] = nb;
+            // Tap (a, b) of phase row r, column c reads dy row r − a, column c − b: at r·Wo + c from
+            // its pointer.
             const float **phase = rows + cp * phase_rows;
-            for (int co = 0; co < s->cout; co++)
-                for (int a = 0; a < na; a++)
-                    for (int b = 0; b < nb; b++)
-                        phase[(a * nb + b) * s->cout + co] =
-                            dygrid + co * g->grid + (ptrdiff_t)(g->a - a + rlow) * g->wg + (g->b - b);
+            for (int a = 0; a < na; a++)
+                for (int b = 0; b < nb; b++)
+                    for (int co = 0; co < s->cout; co++)
+                        phase[(a * nb + b) * s->cout + co] = emo_shifted(dy + co * plane_out, -((ptrdiff_t)a * g->wo + b));
             phase_weights[cp] = weights;
-            weights += (ptrdiff_t)s->cout * taps[cp] * s->cin;
+            weights += (ptrdiff_t)s->cout * na * nb * s->cin;
         }
         for (int r = rlow; r < rhigh; r++) {
             for (int cp = 0; cp < s->sw; cp++) {
                 float *first = line + (ptrdiff_t)(clow[cp] * s->sw + cp - s->pw) * s->cin;
                 const ptrdiff_t pitch = (ptrdiff_t)s->sw * s->cin;
-                if (taps[cp] == 0) {
+                const int na = nas[cp], nb = nbs[cp];
+                // Kernel rows a whose dy row r − a is inside dy: a in (r − Ho, r].
+                const int a0 = r - g->ho + 1 > 0 ? r - g->ho + 1 : 0, a1 = r + 1 < na ? r + 1 : na;
+                if (na * nb == 0 || a0 >= a1) {
                     for (int c = clow[cp]; c < chigh[cp]; c++)
                         memset(first + (c - clow[cp]) * pitch, 0, sizeof(float) * (size_t)s->cin);
                     continue;
                 }
-                // Kernel rows a whose dy row r − a is inside dy (the others read its zero margin).
-                const int na = taps[cp] / nbs[cp], first_a = r - g->ho + 1;
-                const int bounds[2] = {(first_a > 0 ? first_a : 0) * nbs[cp] * s->cout,
-                                       (r + 1 < na ? r + 1 : na) * nbs[cp] * s->cout};
-                CGEMM(s->cin, chigh[cp] - clow[cp], 1, (ptrdiff_t)(r - rlow) * g->wg + clow[cp], bounds[0] < bounds[1],
-                      bounds, rows + cp * phase_rows, phase_weights[cp], s->cin, first, pitch);
+                const float **phase = rows + cp * phase_rows;
+                // Columns whose taps b < nb all read inside dy: c − b in [0, Wo).
+                int c0 = nb - 1 > clow[cp] ? nb - 1 : clow[cp], c1 = g->wo < chigh[cp] ? g->wo : chigh[cp];
+                if (c1 < c0) c1 = c0;
+                const int row_bounds[2] = {a0 * nb * s->cout, a1 * nb * s->cout};
+                if (c0 < c1)
+                    CGEMM(s->cin, c1 - c0, 1, (ptrdiff_t)r * g->wo + c0, 1, row_bounds, phase, phase_weights[cp], s->cin,
+                          first + (c0 - clow[cp]) * pitch, pitch);
+                for (int c = clow[cp]; c < chigh[cp]; c++) {
+                    if (c == c0) c = c1;
+                    if (c >= chigh[cp]) break;
+                    const int b0 = c - g->wo + 1 > 0 ? c - g->wo + 1 : 0, b1 = c + 1 < nb ? c + 1 : nb;
+                    int segments = 0;
+                    for (int a = a0; a < a1 && b0 < b1; a++, segments++) {
+                        bounds[2 * segments] = (a * nb + b0) * s->cout;
+                        bounds[2 * segments + 1] = (a * nb + b1) * s->cout;
+                    }
+                    CGEMM(s->cin, 1, 1, (ptrdiff_t)r * g->wo + c, segments, bounds, phase, phase_weights[cp], s->cin,
+                          first + (c - clow[cp]) * pitch, pitch);
+                }
             }
             STORE_CHANNELS(s->cin, s->width, 1, line, dx + (ptrdiff_t)(r * s->sh + rp - s->ph) * s->width, plane_in,
                            &none);
@@ -236,21 +258,21 @@ void FN(emo_conv_backward_data_image)(const emo_conv_shape *s, const float *dy, 
         IGEMM(s->cin, (int)plane_in, s->cout, rows, data_weights, s->cin, dx, plane_in);
         return;
     }
-    const int by_channels = emo_data_by_channels(s);
+    if (emo_data_by_channels(s)) {
+        // One [W][cin] row of dx at a time; one set of dy-row pointers per column phase.
+        float *line = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)s->width * s->cin));
+        const float **rows = emo_take(&cursor, emo_aligned_pointers((ptrdiff_t)s->sw * s->cout * g.max_taps));
+        int *bounds = emo_take(&cursor, emo_aligned_floats(2 * s->kh));
+        FN(backward_data_by_channels)(s, &g, dy, data_weights, rows, bounds, line, dx);
+        return;
+    }
     float *dygrid = emo_take(&cursor, emo_aligned_floats(s->cout * g.grid));
-    // The phase's result: [cin][Hd·Wg] on the grid, or one [W][cin] row of dx at a time by channels.
-    float *grid = emo_take(&cursor, by_channels ? emo_aligned_floats((ptrdiff_t)s->width * s->cin)
-                                                : emo_aligned_floats(s->cin * g.q));
-    // By channels: one set of dy-row pointers per column phase.
-    const float **rows =
-        emo_take(&cursor, emo_aligned_pointers((ptrdiff_t)(by_channels ? s->sw : 1) * s->cout * g.max_taps));
+    // The phase's result: [cin][Hd·Wg] on the grid.
+    float *grid = emo_take(&cursor, emo_aligned_floats(s->cin * g.q));
+    const float **rows = emo_take(&cursor, emo_aligned_pointers((ptrdiff_t)s->cout * g.max_taps));
     // dy with A zero rows above and B zero columns left of each row (Wg = Wd + B: the next row's
     // margin follows each row's Wd − Wo zeros).
     COPY_PADDED(dy, s->cout, g.ho, g.wo, g.a, g.b, g.hg, g.wg, dygrid);
-    if (by_channels) {
-        FN(backward_data_by_channels)(s, &g, dygrid, data_weights, rows, grid, dx);
-        return;
-    }
     const float *weights = data_weights;
     for (int rp = 0; rp < s->sh; rp++) {
         // Rows r of this phase inside the image: ih = r·sh + rp − ph ∈ [0, H).

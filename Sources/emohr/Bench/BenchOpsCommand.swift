@@ -18,6 +18,7 @@ struct BenchOpsCommand: ParsableCommand {
     @Option(help: "With --compare: rounds per shape, each timing ours and then PyTorch's (runs pooled over rounds).")
     var rounds = 3
     @Option(help: "SGEMM ceiling in GFLOP/s (default: measured now, a 2048³ product as a 1×1 convolution).") var ceiling: Double?
+    @Option(help: "Only the shapes whose name contains this text (e.g. 'fuse.down', 'trans3').") var shapes: String?
     @Flag(help: "Also time PyTorch on the same shapes, interleaved with ours shape by shape.") var compare = false
     @Option(help: "Python interpreter with torch (default: .venv-ref/bin/python).") var python: String?
 
@@ -46,6 +47,7 @@ struct BenchOpsCommand: ParsableCommand {
         var ours = 0.0, torchBest = 0.0
         var rng = SeededGenerator(seed: 42)
         for (index, shape) in emohrnetConvolutionShapes(height: height, width: width).enumerated() {
+            if let shapes, !shape.name.contains(shapes) { continue }
             let benchmark = ConvolutionShapeBenchmark(shape, batch: batch, using: &rng)
             var mine = PyTorchConvolutionServer.Runs(), nchw = mine, channelsLast = mine
             for _ in 0..<rounds {

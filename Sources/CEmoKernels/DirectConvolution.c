@@ -95,11 +95,9 @@ void emo_conv_prepare_forward_weights(const emo_conv_shape *s, const float *weig
     if (emo_forward_by_channels(s)) {
         // Tap-major rows (emo_padded_rows_by_tap): row t·cin + c holds tap t of input channel c.
 #if defined(__x86_64__)
-        // Transposes by 16 × 16 blocks, one tap at a time.
+        // Transposes by 16 × 16 blocks.
         if (use_avx512(s)) {
-            for (int t = 0; t < taps; t++)
-                emo_pixel_major_strided_avx512(s->cout, s->cin, weight + t, k, taps, s->cout,
-                                               out + (ptrdiff_t)t * s->cin * s->cout);
+            emo_pixel_major_to_taps_avx512(s->cout, taps, k, weight, k, s->cout, out);
             return;
         }
 #endif
@@ -133,22 +131,32 @@ void emo_conv_prepare_data_weights(const emo_conv_shape *s, const float *weight,
     }
 #endif
     // Per phase (rp, cp), rows k' = (a · nb + b) · cout + co for the taps ki = rp + sh·a,
-    // kj = cp + sw·b (tap-major: the taps of one kernel row of the phase are one range), columns ci.
+    // kj = cp + sw·b (tap-major: the taps of one kernel row of the phase are one range), columns ci:
+    // one [cout][cin] block per tap.
+    enum { MAX_TAPS = 49 };
+    const int taps = s->kh * s->kw;
+    float *blocks[MAX_TAPS];
     for (int rp = 0; rp < s->sh; rp++) {
         for (int cp = 0; cp < s->sw; cp++) {
             const int na = emo_phase_taps(s->kh, s->sh, rp), nb = emo_phase_taps(s->kw, s->sw, cp);
-            const int taps = na * nb;
-            for (int co = 0; co < s->cout; co++)
-                for (int a = 0; a < na; a++)
-                    for (int b = 0; b < nb; b++) {
-                        const int ki = rp + s->sh * a, kj = cp + s->sw * b;
-                        float *row = out + ((ptrdiff_t)(a * nb + b) * s->cout + co) * s->cin;
+            for (int a = 0; a < na; a++)
+                for (int b = 0; b < nb; b++) {
+                    const int ki = rp + s->sh * a, kj = cp + s->sw * b;
+                    float *block = out + (ptrdiff_t)(a * nb + b) * s->cout * s->cin;
+                    if (taps <= MAX_TAPS) blocks[ki * s->kw + kj] = block;
+                    const float *tap = weight + ki * s->kw + kj;
+                    if (taps <= MAX_TAPS && use_avx512(s)) continue;
+                    for (int co = 0; co < s->cout; co++)
                         for (int ci = 0; ci < s->cin; ci++)
-                            row[ci] = weight[(((ptrdiff_t)co * s->cin + ci) * s->kh + ki) * s->kw + kj];
-                    }
-            out += (ptrdiff_t)s->cout * taps * s->cin;
+                            block[(ptrdiff_t)co * s->cin + ci] = tap[((ptrdiff_t)co * s->cin + ci) * taps];
+                }
+            out += (ptrdiff_t)s->cout * na * nb * s->cin;
         }
     }
+#if defined(__x86_64__)
+    // By 16 × 16 transposes (12 instead of 50 µs for 64 → 128 channels, 3×3).
+    if (taps <= MAX_TAPS && use_avx512(s)) emo_tap_blocks_avx512(s->cout, s->cin, taps, weight, blocks);
+#endif
 }
 
 size_t emo_conv_weight_accumulator_count(const emo_conv_shape *s) {

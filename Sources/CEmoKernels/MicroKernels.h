@@ -86,9 +86,14 @@ void emo_outer_avx512(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_t 
                       ptrdiff_t pitch, int step, const float *const *rows, const float *dyt, const int *bounds,
                       float *acc);
 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int N, float *dst);
-/// The same with pixels `step` floats apart: dst[p·N + m] = src[m·stride + p·step].
-void emo_pixel_major_strided_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, ptrdiff_t step, int N,
+/// The same with the count destination rows regrouped from [count / taps][taps] to
+/// [taps][count / taps] (PyTorch's weight to the tap-major forward layout): dst[((p mod taps)·
+/// (count / taps) + p / taps)·N + m] = src[m·stride + p].
+void emo_pixel_major_to_taps_avx512(int M, int taps, ptrdiff_t count, const float *src, ptrdiff_t stride, int N,
                                     float *dst);
+/// weight [cout][cin][taps] → blocks[t] [cout][cin] for t < taps (at most 49), by 16 × 16
+/// transposes.
+void emo_tap_blocks_avx512(int cout, int cin, int taps, const float *weight, float *const *blocks);
 /// The same with the M source rows regrouped from [taps][M / taps] to [M / taps][taps] (the
 /// tap-major weight gradient to PyTorch's layout): dst[p·N + m] = src[((m mod taps)·(M / taps) +
 /// m / taps)·stride + p].

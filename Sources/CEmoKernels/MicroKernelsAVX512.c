@@ -511,14 +511,15 @@ AVX512 void emo_channels_last_padded_avx512(int cin, int h, int w, int top, int 
     memset(xt + (ptrdiff_t)(top + h) * row, 0, sizeof(float) * (size_t)((hp - top - h) * row));
 }
 
-/// dst[p·N + m] = src[row(m)·stride + p·step], row(m) = m without regrouping, else the rows of
-/// src taken as [taps][M / taps] and read as [M / taps][taps]: (m mod taps)·(M / taps) + m / taps.
-AVX512 ALWAYS_INLINE void pixel_major(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, ptrdiff_t step,
-                                      int taps, int N, float *dst) {
+/// dst[col(p)·N + m] = src[row(m)·stride + p]: row(m) = m, or with the M source rows regrouped
+/// from [taps][M / taps] to [M / taps][taps], (m mod taps)·(M / taps) + m / taps; col(p) = p, or
+/// with the count destination rows regrouped from [count / dtaps][dtaps] to [dtaps][count / dtaps],
+/// (p mod dtaps)·(count / dtaps) + p / dtaps.
+AVX512 ALWAYS_INLINE void pixel_major(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, int taps, int dtaps,
+                                      int N, float *dst) {
     const __m512 zero = _mm512_setzero_ps();
-    const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i offsets = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)step));
     const int groups = M / taps;
+    const ptrdiff_t dgroups = count / dtaps;
     // Channels outer: 16 source rows are read at a time, each front to back, streams the
     // prefetcher follows (with pixels outer, the Winograd weight gradient of 128 → 16 channels on
     // 32×75 took 22.9–29.7 ms per 32 images instead of 20.3–20.6).
@@ -530,13 +531,13 @@ AVX512 ALWAYS_INLINE void pixel_major(int M, ptrdiff_t count, const float *src, 
             UNROLL
             for (int c = 0; c < 16; c++) {
                 const int m = m0 + c, row = taps == 1 ? m : m % taps * groups + m / taps;
-                const float *line = src + row * stride + p0 * step;
-                r[c] = m >= M      ? zero
-                       : step == 1 ? _mm512_maskz_loadu_ps(mask, line)
-                                   : _mm512_mask_i32gather_ps(zero, mask, offsets, line, 4);
+                r[c] = m < M ? _mm512_maskz_loadu_ps(mask, src + row * stride + p0) : zero;
             }
             transpose16(r);
-            for (int p = 0; p < n; p++) _mm512_storeu_ps(dst + (p0 + p) * N + m0, r[p]);
+            for (int p = 0; p < n; p++) {
+                const ptrdiff_t column = p0 + p, at = dtaps == 1 ? column : column % dtaps * dgroups + column / dtaps;
+                _mm512_storeu_ps(dst + at * N + m0, r[p]);
+            }
         }
     }
 }
@@ -545,13 +546,47 @@ AVX512 void emo_pixel_major_avx512(int M, ptrdiff_t count, const float *src, ptr
     pixel_major(M, count, src, stride, 1, 1, N, dst);
 }
 
-AVX512 void emo_pixel_major_strided_avx512(int M, ptrdiff_t count, const float *src, ptrdiff_t stride, ptrdiff_t step,
-                                           int N, float *dst) {
-    pixel_major(M, count, src, stride, step, 1, N, dst);
-}
-
 AVX512 void emo_pixel_major_regrouped_avx512(int M, int taps, ptrdiff_t count, const float *src, ptrdiff_t stride,
                                              int N, float *dst) {
+    pixel_major(M, count, src, stride, taps, 1, N, dst);
+}
+
+AVX512 void emo_pixel_major_to_taps_avx512(int M, int taps, ptrdiff_t count, const float *src, ptrdiff_t stride, int N,
+                                           float *dst) {
     pixel_major(M, count, src, stride, 1, taps, N, dst);
+}
+
+AVX512 void emo_tap_blocks_avx512(int cout, int cin, int taps, const float *weight, float *const *blocks) {
+    enum { MAX_TAPS = 49 };
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 columns[16 * MAX_TAPS];
+    const ptrdiff_t row = (ptrdiff_t)cin * taps;
+    for (int co0 = 0; co0 < cout; co0 += 16) {
+        for (int ci0 = 0; ci0 < cin; ci0 += 16) {
+            // The [16 co][16·taps] block from column ci0·taps, transposed by 16 × 16: columns[q] holds
+            // column ci0·taps + q (lanes: co).
+            const ptrdiff_t width = (ptrdiff_t)(cin - ci0 < 16 ? cin - ci0 : 16) * taps;
+            for (ptrdiff_t q0 = 0; q0 < width; q0 += 16) {
+                const __mmask16 mask = lane_range(0, (int)(width - q0));
+                __m512 r[16];
+                UNROLL
+                for (int c = 0; c < 16; c++)
+                    r[c] = co0 + c < cout ? _mm512_maskz_loadu_ps(mask, weight + (co0 + c) * row + ci0 * taps + q0) : zero;
+                transpose16(r);
+                UNROLL
+                for (int c = 0; c < 16; c++) columns[q0 + c] = r[c];
+            }
+            // Per tap: columns ci·taps + t (ci < 16) transposed back: rows co, lanes ci.
+            const int count = cin - ci0 < 16 ? cin - ci0 : 16;
+            for (int t = 0; t < taps; t++) {
+                __m512 r[16];
+                UNROLL
+                for (int c = 0; c < 16; c++) r[c] = c < count ? columns[c * taps + t] : zero;
+                transpose16(r);
+                for (int c = 0; c < 16 && co0 + c < cout; c++)
+                    _mm512_mask_storeu_ps(blocks[t] + (ptrdiff_t)(co0 + c) * cin + ci0, lane_range(0, count), r[c]);
+            }
+        }
+    }
 }
 #endif

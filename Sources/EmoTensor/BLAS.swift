@@ -1,3 +1,4 @@
+import CEmoKernels
 import COpenBLAS
 import Dispatch
 import Foundation
@@ -49,9 +50,7 @@ func gemm(
         // Split C by columns: C[:, j₀..<j₁] = op(A) · op(B)[:, j₀..<j₁], one share per core.
         let parts = min(Parallelism.workerCount, n / 32)
         // The parts write disjoint columns of C.
-        let pointers = UncheckedSendable((a, b, c))
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let (a, b, c) = pointers.value
+        Parallelism.run(parts: parts) { part in
             let low = n * part / parts, high = n * (part + 1) / parts
             gemm(
                 transposeA: transposeA, transposeB: transposeB, m: m, n: high - low, k: k, alpha: alpha, a: a, lda: lda,
@@ -84,14 +83,11 @@ func parallelChunks(_ count: Int, costPerItem: Int = 1, _ body: (Int, Int) -> Vo
         return
     }
     let chunks = min(count, workers * 4)
-    withoutActuallyEscaping(body) { body in
-        // The chunks touch disjoint ranges; the kernels that call this guarantee it.
-        let work = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = count * chunk / chunks
-            let end = count * (chunk + 1) / chunks
-            if start < end { work.value(start, end) }
-        }
+    // The chunks touch disjoint ranges; the kernels that call this guarantee it.
+    Parallelism.run(parts: chunks) { chunk in
+        let start = count * chunk / chunks
+        let end = count * (chunk + 1) / chunks
+        if start < end { body(start, end) }
     }
 }
 
@@ -101,10 +97,34 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// How many threads the element-wise kernels split their work over.
+/// How many threads the kernels split their work over, and how.
 public enum Parallelism {
     /// The number of active processors (fixed at start-up).
     public static let workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Runs `body(part)` for every part in `0..<parts`, concurrently on all cores: on the worker
+    /// pool of CEmoKernels (`emo_pool_run`: helpers that spin 0.1 ms between jobs, so back-to-back
+    /// kernels do not wait 10–40 µs for a wake-up each), or through GCD when the pool is busy with
+    /// another caller's job (a nested or concurrent call). Parts may run on any thread; each must
+    /// touch only its own data.
+    public static func run(parts: Int, _ body: (Int) -> Void) {
+        if parts <= 1 || workerCount == 1 {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            var job = body
+            let ran = withUnsafeMutablePointer(to: &job) { pointer in
+                emo_pool_run(Int32(workerCount), Int32(parts), { context, part in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(part))
+                }, pointer)
+            }
+            if ran == 0 {
+                let work = UncheckedSendable(body)
+                DispatchQueue.concurrentPerform(iterations: parts) { work.value($0) }
+            }
+        }
+    }
 }
 
 /// A lock-protected pool of scratch buffers, so that kernels (im2col, gathered gradients) reuse

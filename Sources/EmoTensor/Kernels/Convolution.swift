@@ -143,13 +143,8 @@ struct ImageSplit {
             body(0, 0..<batch, true)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            // Parts touch disjoint images and their own scratch buffers.
-            let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { index in
-                work.value(index, images(of: index), false)
-            }
-        }
+        // Parts touch disjoint images and their own scratch buffers.
+        Parallelism.run(parts: parts) { index in body(index, images(of: index), false) }
     }
 }
 

@@ -91,15 +91,8 @@ enum DirectConvolution {
 
     /// Runs `body(part)` for every part, concurrently when there are several.
     static func run(parts: Int, _ body: (Int) -> Void) {
-        if parts == 1 || Parallelism.workerCount == 1 {
-            for part in 0..<parts { body(part) }
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            // Parts touch disjoint images and their own scratch buffers.
-            let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { work.value($0) }
-        }
+        // Parts touch disjoint images and their own scratch buffers.
+        Parallelism.run(parts: parts, body)
     }
 
     /// Floats of scratch that hold `bytes` bytes.

@@ -99,13 +99,15 @@ static inline void emo_copy_padded(const float *x, int channels, int h, int w, i
 /// weight-gradient accumulator and of the transposed dy.
 static inline int emo_padded_cout(const emo_conv_shape *s) { return (s->cout + 15) / 16 * 16; }
 
-/// Rows per tile of the weight-gradient micro-kernel (emo_outer_fn) for N accumulator columns (a
-/// multiple of 16): 8 with 3 or 2 channel vectors per tile, 12 with one (whichever of 3, 2, 1
-/// divides N / 16). Every row is its own pointer, and more rows than that spill pointers out of
-/// the 16 general registers (measured 35–44 GFLOP/s with 24 rows against 60–90 with 8–12).
+/// Rows per tile of the weight-gradient micro-kernel (emo_outer_fn), whatever its N accumulator
+/// columns (1–3 vectors of 16 per tile): 8. Every row is its own pointer, and more rows spill
+/// pointers out of the 16 general registers (measured 35–44 GFLOP/s with 24 rows against 60–90
+/// with 8–12); 8 rather than 12 with one vector makes every tile one tap for 8, 16, … input
+/// channels, so x is read in place (16 → 16 channels, 3×3: 112–115 against 88–106 GFLOP/s; 1×1
+/// 64 → 16: 103 against 87–92).
 static inline int emo_outer_rows_for(int n) {
-    const int vectors = n / 16;
-    return vectors % 3 == 0 || vectors % 2 == 0 ? 8 : 12;
+    (void)n;
+    return 8;
 }
 
 /// Rows of the transposed weight-gradient accumulator: cin·kh·kw rounded up to whole tiles.

@@ -117,12 +117,12 @@ AVX512 void emo_igemm_rows_avx512(int M, int nrows, int width, ptrdiff_t pitch, 
 /// columns [j0, j1) of the output rows [r0, r1) of `images` images (the next image's rows
 /// `rows_image` floats on, its dyᵀ `dyt_image`), loaded from and stored back to the accumulator
 /// once. kb, nv and step are constants after inlining (step 0: the runtime `any_step`); the pixel
-/// loop has one counter besides the dyᵀ pointer, so the 12 row pointers stay in registers.
+/// loop has one counter besides the dyᵀ pointer, so the 8 row pointers stay in registers.
 AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step, int any_step, int images,
                                      ptrdiff_t rows_image, ptrdiff_t dyt_image, const float *const *rows, int r0,
                                      int r1, int j0, int j1, int width, ptrdiff_t pitch, const float *dyt, int N,
                                      float *acc) {
-    __m512 sum[12][OUTER_NV];
+    __m512 sum[8][OUTER_NV];
     UNROLL
     for (int i = 0; i < kb; i++) {
         UNROLL
@@ -133,7 +133,7 @@ AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step,
     for (int image = 0; image < images; image++) {
         for (int row = r0; row < r1; row++) {
             const ptrdiff_t at = image * rows_image + row * pitch + (ptrdiff_t)j0 * columns;
-            const float *r[12];
+            const float *r[8];
             UNROLL
             for (int i = 0; i < kb; i++) r[i] = rows[i] + at;
             const float *d = dyt + image * dyt_image + ((ptrdiff_t)row * width + j0) * N;
@@ -164,7 +164,7 @@ AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step,
     switch (nv) {                                                                                      \
     case 3: OUTER_TILE(8, 3, STEP); break;                                                             \
     case 2: OUTER_TILE(8, 2, STEP); break;                                                             \
-    default: OUTER_TILE(12, 1, STEP); break;                                                           \
+    default: OUTER_TILE(8, 1, STEP); break;                                                           \
     }
 
 AVX512 void emo_outer_avx512(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_t dyt_image, int nrows,
@@ -173,7 +173,7 @@ AVX512 void emo_outer_avx512(int K, int N, int images, ptrdiff_t rows_image, ptr
     // The tile shape of emo_outer_rows_for (ConvolutionLayout.h): K is a whole number of tiles.
     const int vectors = N / 16;
     const int nv = vectors % 3 == 0 ? 3 : vectors % 2 == 0 ? 2 : 1;
-    const int kb = nv == 1 ? 12 : 8;
+    const int kb = 8;  // emo_outer_rows_for
     // One image: pixels in chunks of about 256 (whole output rows, or pieces of one long row), so
     // that the chunk of dyᵀ and of the input rows stays in L1/L2 while every tile sweeps it.
     // Several (small) images: each tile sweeps them all, its accumulators in registers throughout.

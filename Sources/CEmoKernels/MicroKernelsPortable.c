@@ -73,8 +73,7 @@ void emo_store_channels_portable(int M, int width, int step, const float *t, flo
 void emo_outer_portable(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_t dyt_image, int nrows, int width,
                         ptrdiff_t pitch, int step, const float *const *rows, const float *dyt, const int *bounds,
                         float *acc) {
-    const int vectors = N / 16;
-    const int tile = vectors % 3 == 0 || vectors % 2 == 0 ? 8 : 12;  // emo_outer_rows_for
+    const int tile = 8;  // emo_outer_rows_for
     for (int k = 0; k < K; k++) {
         const int *b = bounds ? bounds + 4 * (k / tile) : NULL;
         float *a = acc + (ptrdiff_t)k * N;

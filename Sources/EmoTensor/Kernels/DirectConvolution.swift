@@ -135,73 +135,71 @@ enum DirectConvolution {
         }
     }
 
-    /// Gradients with respect to the input and the weight (each only when asked for).
+    /// Gradients with respect to the input and the weight (each only when asked for), in one
+    /// parallel job: the weight gradient's parts first (one fixed contiguous range of images per
+    /// worker, each with its own accumulator, summed in worker order: the gradient is the same float
+    /// for float from run to run, and there is one accumulator per core, not per part — 16·Cin·Cout
+    /// floats for a Winograd gradient), then the input gradient's smaller parts, which the workers
+    /// claim as they come free, so neither waits for the other at the end.
     static func backward(
         outputGradient dy: Tensor, input x: Tensor, weight: Tensor, geometry g: ConvolutionGeometry,
         computeInput: Bool, computeWeight: Bool, portable: Bool
     ) -> (input: Tensor?, weight: Tensor?) {
         var s = shape(g, portable: portable)
         let inputImage = g.inputChannels * g.inputPlane, outputImage = g.outputChannels * g.outputPlane
-        let parts = parts(batch: g.batch)
-        var dx: Tensor? = nil
-        if computeInput {
-            let dataWeights = Tensor(uninitializedShape: [Int(emo_conv_data_weights_count(&s))]) { out in
+        let dataParts = computeInput ? parts(batch: g.batch) : 0
+        let workers = computeWeight ? min(g.batch, Parallelism.workerCount) : 0
+        let dataWeights: Tensor? = computeInput
+            ? Tensor(uninitializedShape: [Int(emo_conv_data_weights_count(&s))]) { out in
                 weight.withUnsafeBufferPointer { emo_conv_prepare_data_weights(&s, $0.baseAddress!, out.baseAddress!) }
-            }
-            let scratch = floats(emo_conv_backward_data_scratch_bytes(&s))
-            dx = Tensor(uninitializedShape: x.shape) { out in
-                let pdx = out.baseAddress!
-                dy.withUnsafeBufferPointer { pdy in
-                    dataWeights.withUnsafeBufferPointer { pw in
-                        let pdy = pdy.baseAddress!, pw = pw.baseAddress!
-                        run(parts: parts) { part in
-                            var s = s
-                            ScratchPool.shared.withBuffer(count: scratch) { buffer in
-                                for image in images(part: part, of: parts, batch: g.batch) {
-                                    emo_conv_backward_data_image(
-                                        &s, pdy + image * outputImage, pw, pdx + image * inputImage, buffer)
+            } : nil
+        let dataScratch = computeInput ? floats(emo_conv_backward_data_scratch_bytes(&s)) : 0
+        let weightScratch = computeWeight ? floats(emo_conv_backward_weight_scratch_bytes(&s)) : 0
+        let accumulatorCount = computeWeight ? Int(emo_conv_weight_accumulator_count(&s)) : 0
+        var dw: Tensor? = nil
+        // Both gradients, dx written through `pdx` (nil without it).
+        func compute(_ pdx: UnsafeMutablePointer<Float>?) {
+            ScratchPool.shared.withBuffer(count: max(workers * accumulatorCount, 1)) { accumulators in
+                x.withUnsafeBufferPointer { px in
+                    dy.withUnsafeBufferPointer { pdy in
+                        withOptionalPointer(dataWeights) { pw in
+                            let px = px.baseAddress!, pdy = pdy.baseAddress!
+                            run(parts: workers + dataParts) { part in
+                                var s = s
+                                if part < workers {
+                                    let accumulator = accumulators + part * accumulatorCount
+                                    accumulator.update(repeating: 0, count: accumulatorCount)
+                                    ScratchPool.shared.withBuffer(count: weightScratch) { buffer in
+                                        let range = images(part: part, of: workers, batch: g.batch)
+                                        emo_conv_backward_weight_images(
+                                            &s, Int32(range.count), px + range.lowerBound * inputImage,
+                                            pdy + range.lowerBound * outputImage, accumulator, buffer)
+                                    }
+                                    return
+                                }
+                                ScratchPool.shared.withBuffer(count: dataScratch) { buffer in
+                                    for image in images(part: part - workers, of: dataParts, batch: g.batch) {
+                                        emo_conv_backward_data_image(
+                                            &s, pdy + image * outputImage, pw!, pdx! + image * inputImage, buffer)
+                                    }
                                 }
                             }
                         }
                     }
                 }
+                guard computeWeight else { return }
+                for worker in 1..<max(workers, 1) {
+                    let partial = accumulators + worker * accumulatorCount
+                    for i in 0..<accumulatorCount { accumulators[i] += partial[i] }
+                }
+                dw = Tensor(uninitializedShape: weight.shape) { emo_conv_finish_weight_gradient(&s, accumulators, $0.baseAddress!) }
             }
         }
-        var dw: Tensor? = nil
-        if computeWeight {
-            let scratch = floats(emo_conv_backward_weight_scratch_bytes(&s))
-            let accumulatorCount = Int(emo_conv_weight_accumulator_count(&s))
-            // One accumulator per worker, each over a fixed contiguous part of the batch, summed in
-            // worker order: the gradient is the same float for float from run to run (a queue that
-            // handed parts to whichever worker asked first made resumed training differ in the
-            // 7th digit), and there is one accumulator per core, not per part (16·Cin·Cout floats
-            // for a Winograd gradient).
-            let workers = min(g.batch, Parallelism.workerCount)
-            dw = Tensor(uninitializedShape: weight.shape) { out in
-                ScratchPool.shared.withBuffer(count: workers * accumulatorCount) { accumulators in
-                    x.withUnsafeBufferPointer { px in
-                        dy.withUnsafeBufferPointer { pdy in
-                            let px = px.baseAddress!, pdy = pdy.baseAddress!
-                            run(parts: workers) { worker in
-                                var s = s
-                                let accumulator = accumulators + worker * accumulatorCount
-                                accumulator.update(repeating: 0, count: accumulatorCount)
-                                ScratchPool.shared.withBuffer(count: scratch) { buffer in
-                                    let range = images(part: worker, of: workers, batch: g.batch)
-                                    emo_conv_backward_weight_images(
-                                        &s, Int32(range.count), px + range.lowerBound * inputImage,
-                                        pdy + range.lowerBound * outputImage, accumulator, buffer)
-                                }
-                            }
-                        }
-                    }
-                    for worker in 1..<max(workers, 1) {
-                        let partial = accumulators + worker * accumulatorCount
-                        for i in 0..<accumulatorCount { accumulators[i] += partial[i] }
-                    }
-                    emo_conv_finish_weight_gradient(&s, accumulators, out.baseAddress!)
-                }
-            }
+        var dx: Tensor? = nil
+        if computeInput {
+            dx = Tensor(uninitializedShape: x.shape) { compute($0.baseAddress!) }
+        } else {
+            compute(nil)
         }
         return (dx, dw)
     }

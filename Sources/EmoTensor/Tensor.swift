@@ -37,7 +37,7 @@
 //
 // Speed: convolutions are im2col + `cblas_sgemm` (1×1 stride-1: one GEMM per image straight on
 // the input; stride-1 input gradients as a convolution with the flipped kernel); element-wise
-// kernels split large tensors over the cores (`DispatchQueue.concurrentPerform`) and use
+// kernels split large tensors over the cores (`Parallelism.run`: a spinning worker pool) and use
 // swift-numerics `Relaxed` sums so reductions vectorise; im2col buffers come from a reused pool.
 // OpenBLAS runs single-threaded unless `BLASThreads.set` says otherwise: convolutions then give each
 // core its own range of images (see `ImageSplit`), so no BLAS thread spins between products.

@@ -7,17 +7,20 @@
 /// one per input channel and kernel tap: no im2col matrix is written, and small images are
 /// processed whole in cache. Two layouts:
 /// - channels in the vectors, where the output channels (forward) or input channels (input
-///   gradient) are whole 16-float vectors: the input is zero-padded once, each tap's value is
-///   broadcast against a vector of weights, any image width fills the vectors, and each output row
-///   is transposed into [C][H][W] on the way out (with the bias, residual and ReLU);
+///   gradient) are whole 16-float vectors: the input is read in place, each tap's value is
+///   broadcast against a vector of weights, any image width fills the vectors, and each band of
+///   output rows is transposed into [C][H][W] on the way out (with the bias, residual and ReLU).
+///   The products are tap-major, so no product reads padding: each output row sums only its kernel
+///   rows inside the image, and edge columns are computed apart over their inside kernel columns;
 /// - pixels in the vectors otherwise: the input is split into zero-padded "phase planes" (for
 ///   stride s, the s×s sub-grids of the padded image), so that every tap of every output pixel is
 ///   a fixed offset from the pixel's index on a flat grid.
-/// The gradient with respect to the input is the same product on a padded grid of the output
-/// gradient, one stride phase at a time; the gradient with respect to the weight accumulates outer
-/// products of the shifted input rows with the transposed output gradient. 3×3 stride-1
-/// convolutions run by Winograd F(2×2, 3×3) on AVX-512 (all three passes; the weight gradient
-/// only with 32 or more channels on one side).
+/// The gradient with respect to the input is the same product on the output gradient, one stride
+/// phase at a time (read in place with channels in the vectors, from a zero-margined grid
+/// otherwise); the gradient with respect to the weight accumulates outer products of the shifted
+/// input rows with the transposed output gradient, each tile of rows over only the output pixels
+/// where its taps read inside the image. 3×3 stride-1 convolutions run by Winograd F(2×2, 3×3) on
+/// AVX-512 (all three passes; the weight gradient only with 32 or more channels on one side).
 ///
 /// Only groups = 1 and dilation = 1 are covered; EmoTensor falls back to im2col + sgemm otherwise.
 /// Weights use PyTorch's layout [cout][cin][kh][kw]; images are [C][H][W] float32.

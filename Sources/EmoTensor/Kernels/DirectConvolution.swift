@@ -29,11 +29,12 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
 }
 
 /// The direct convolution kernels (`CEmoKernels`): each pass runs as an indirect matrix product
-/// over pointers into the zero-padded input (or its stride phases), one image per core at a time
-/// (no im2col matrix, small images stay in cache). Where the channel counts are whole 16-float
-/// vectors, the channels are in the vectors and any image width fills them; otherwise the pixels
-/// are. The input gradient is the same product on a padded grid of dy, phase by phase; the weight
-/// gradient accumulates outer products with dyᵀ. AVX-512 micro-kernels where the CPU has them.
+/// over pointers into the input (read in place, no product reading zero padding, where channels are
+/// whole 16-float vectors; zero-padded stride phases otherwise), a part of the batch per worker at a
+/// time (no im2col matrix, small images stay in cache). Where the channel counts are whole vectors,
+/// the channels are in the vectors and any image width fills them; otherwise the pixels are. The
+/// input gradient is the same product on dy, phase by phase; the weight gradient accumulates outer
+/// products with dyᵀ. AVX-512 micro-kernels where the CPU has them.
 enum DirectConvolution {
     /// True when the AVX-512 micro-kernels run on this CPU (the portable ones are correct but slow,
     /// so `automatic` uses im2col without them).

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "CEmoKernels.h"
+#include "MicroKernels.h"
 
 static inline int emo_is_pointwise(const emo_conv_shape *s) {
     return s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
@@ -163,9 +164,7 @@ static inline void emo_padded_rows_by_tap(const emo_conv_shape *s, const emo_pad
 
 /// p + shift floats, by integer arithmetic: a row pointer that may lie outside its array, read
 /// only at offsets that bring it back inside.
-static inline const float *emo_shifted(const float *p, ptrdiff_t shift) {
-    return (const float *)((uintptr_t)p + (uintptr_t)(shift * (ptrdiff_t)sizeof(float)));
-}
+static inline const float *emo_shifted(const float *p, ptrdiff_t shift) { return emo_offset(p, shift); }
 
 /// rows[(ki·kw + kj)·cin + c]: tap (ki, kj) of channel c read where it is in x [cin][H][W], so
 /// that output pixel (oh, ow) reads it at oh·sh·W + ow·sw. Valid only for pixels where that tap

@@ -2,6 +2,13 @@
 #define EMO_MICRO_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/// p + n floats by integer arithmetic: row pointers into an image read in place may lie outside
+/// it (ConvolutionLayout.h, emo_shifted), and only the final address, inside it, is dereferenced.
+static inline const float *emo_offset(const float *p, ptrdiff_t n) {
+    return (const float *)((uintptr_t)p + (uintptr_t)(n * (ptrdiff_t)sizeof(float)));
+}
 
 /// Indirect matrix product: out[m·ldo + q] = Σₖ wt[k·ldw + m] · rows[k][q] for m < M, q < Q.
 /// Each rows[k] is read on [0, Q) only.

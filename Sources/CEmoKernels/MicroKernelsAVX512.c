@@ -135,7 +135,7 @@ AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step,
             const ptrdiff_t at = image * rows_image + row * pitch + (ptrdiff_t)j0 * columns;
             const float *r[8];
             UNROLL
-            for (int i = 0; i < kb; i++) r[i] = rows[i] + at;
+            for (int i = 0; i < kb; i++) r[i] = emo_offset(rows[i], at);
             const float *d = dyt + image * dyt_image + ((ptrdiff_t)row * width + j0) * N;
             for (int j = 0; j < count; j++, d += N) {
                 __m512 dv[OUTER_NV];
@@ -224,7 +224,7 @@ AVX512 ALWAYS_INLINE void cgemm_tile(const int np, const int nb, const int step,
     for (int segment = 0; segment < segments; segment++) {
         const int end = bounds[2 * segment + 1];
         for (int k = bounds[2 * segment]; k < end; k++) {
-            const float *r = rows[k] + q0;
+            const float *r = emo_offset(rows[k], q0);
             const float *w = wt + (ptrdiff_t)k * ldw;
             __m512 wv[CGEMM_MAX_VECTORS];
             UNROLL
@@ -487,7 +487,7 @@ AVX512 void emo_copy_padded_avx512(const float *x, int channels, int h, int w, i
                 continue;
             }
             // Lane l of the vector at j0 is column j0 + l − left of the source row.
-            const float *source = plane + (ptrdiff_t)r * w - left;
+            const float *source = emo_offset(plane, (ptrdiff_t)r * w - left);
             for (int j0 = 0; j0 < wp; j0 += 16) {
                 const __m512 v = _mm512_maskz_loadu_ps(lane_range(left - j0, left + w - j0), source + j0);
                 _mm512_mask_storeu_ps(row + j0, lane_range(0, wp - j0), v);

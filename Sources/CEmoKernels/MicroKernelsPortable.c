@@ -43,7 +43,7 @@ void emo_cgemm_portable(int M, int width, ptrdiff_t step, ptrdiff_t in0, int seg
         for (int m = 0; m < M; m++) o[m] = 0;
         for (int segment = 0; segment < segments; segment++) {
             for (int k = bounds[2 * segment]; k < bounds[2 * segment + 1]; k++) {
-                const float v = rows[k][in0 + (ptrdiff_t)j * step];
+                const float v = *emo_offset(rows[k], in0 + (ptrdiff_t)j * step);
                 const float *w = wt + (ptrdiff_t)k * ldw;
                 for (int m = 0; m < M; m++) o[m] += v * w[m];
             }
@@ -80,7 +80,7 @@ void emo_outer_portable(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_
         for (int i = 0; i < images; i++) {
             for (int r = b ? b[0] : 0; r < (b ? b[1] : nrows); r++) {
                 for (int j = b ? b[2] : 0; j < (b ? b[3] : width); j++) {
-                    const float v = rows[k][i * rows_image + r * pitch + (ptrdiff_t)j * step];
+                    const float v = *emo_offset(rows[k], i * rows_image + r * pitch + (ptrdiff_t)j * step);
                     const float *d = dyt + i * dyt_image + ((ptrdiff_t)r * width + j) * N;
                     for (int n = 0; n < N; n++) a[n] += v * d[n];
                 }

@@ -22,7 +22,7 @@ static struct {
     // a helper late from an earlier generation can never claim a part of the current one.
     _Atomic uint64_t ticket;
     atomic_int done;
-    int parts;
+    atomic_int parts;  // read by late helpers while the next job is set up (relaxed)
     emo_part_fn body;
     void *context;
     int helpers;
@@ -47,7 +47,7 @@ static void run_parts(uint32_t generation) {
         uint64_t ticket = atomic_load_explicit(&pool.ticket, memory_order_acquire);
         if ((uint32_t)(ticket >> 32) != generation) return;
         const uint32_t part = (uint32_t)ticket;
-        if (part >= (uint32_t)pool.parts) return;
+        if (part >= (uint32_t)atomic_load_explicit(&pool.parts, memory_order_relaxed)) return;
         if (!atomic_compare_exchange_weak_explicit(&pool.ticket, &ticket, ticket + 1, memory_order_acq_rel,
                                                    memory_order_acquire))
             continue;
@@ -111,7 +111,7 @@ int emo_pool_run(int threads, int parts, emo_part_fn body, void *context) {
     }
     pool.body = body;
     pool.context = context;
-    pool.parts = parts;
+    atomic_store_explicit(&pool.parts, parts, memory_order_relaxed);
     atomic_store(&pool.done, 0);
     const uint32_t generation = (uint32_t)(atomic_load(&pool.ticket) >> 32) + 1;
     atomic_store(&pool.ticket, (uint64_t)generation << 32);

@@ -109,7 +109,8 @@ void emo_upsampled_sum_relu_mean(int first, int last, int height, int width, con
 typedef void (*emo_part_fn)(void *context, int part);
 
 /// Runs body(context, part) for part < parts on the calling thread and `threads` − 1 helper
-/// threads (started on first use; between jobs they spin for 0.1 ms, then park). Returns 0 without
+/// threads (started on the first call with threads > 1, whose count is kept for the process;
+/// between jobs they spin for 0.1 ms, then park). Returns 0 without
 /// running anything when another job holds the pool (a concurrent or nested caller): that caller
 /// runs its parts some other way. Which thread runs a part is not fixed; the parts are.
 int emo_pool_run(int threads, int parts, emo_part_fn body, void *context);

@@ -190,7 +190,11 @@ enum DirectConvolution {
                     }
                 }
                 guard computeWeight else { return }
-                for worker in 1..<max(workers, 1) {
+                guard workers > 0 else {  // an empty batch
+                    dw = Tensor(zeros: weight.shape)
+                    return
+                }
+                for worker in 1..<workers {
                     let partial = accumulators + worker * accumulatorCount
                     for i in 0..<accumulatorCount { accumulators[i] += partial[i] }
                 }

@@ -100,20 +100,9 @@ static inline void emo_copy_padded(const float *x, int channels, int h, int w, i
 /// weight-gradient accumulator and of the transposed dy.
 static inline int emo_padded_cout(const emo_conv_shape *s) { return (s->cout + 15) / 16 * 16; }
 
-/// Rows per tile of the weight-gradient micro-kernel (emo_outer_fn), whatever its N accumulator
-/// columns (1–3 vectors of 16 per tile): 8. Every row is its own pointer, and more rows spill
-/// pointers out of the 16 general registers (measured 35–44 GFLOP/s with 24 rows against 60–90
-/// with 8–12); 8 rather than 12 with one vector makes every tile one tap for 8, 16, … input
-/// channels, so x is read in place (16 → 16 channels, 3×3: 112–115 against 88–106 GFLOP/s; 1×1
-/// 64 → 16: 103 against 87–92).
-static inline int emo_outer_rows_for(int n) {
-    (void)n;
-    return 8;
-}
-
 /// Rows of the transposed weight-gradient accumulator: cin·kh·kw rounded up to whole tiles.
 static inline int emo_padded_k(const emo_conv_shape *s) {
-    const int tile = emo_outer_rows_for(emo_padded_cout(s));
+    const int tile = EMO_OUTER_TILE_ROWS;
     return (s->cin * s->kh * s->kw + tile - 1) / tile * tile;
 }
 
@@ -222,11 +211,12 @@ static inline size_t emo_data_scratch(const emo_conv_shape *s) {
 /// The smallest i ≥ 0 with i·stride ≥ target.
 static inline int emo_first_reaching(int target, int stride) { return target <= 0 ? 0 : (target + stride - 1) / stride; }
 
-/// The output pixels each tile of `tile` tap-major weight-gradient rows (emo_padded_rows_by_tap)
-/// needs: [bounds[4t], bounds[4t + 1]) × [bounds[4t + 2], bounds[4t + 3]), the rows and columns
-/// where one of the tile's taps reads inside the image (empty for tiles of padding rows only).
-static inline void emo_weight_tile_bounds(const emo_conv_shape *s, const emo_forward_grid *g, int tile, int kpad,
-                                          int *bounds) {
+/// The output pixels each tile of EMO_OUTER_TILE_ROWS tap-major weight-gradient rows
+/// (emo_padded_rows_by_tap) needs: [bounds[4t], bounds[4t + 1]) × [bounds[4t + 2], bounds[4t + 3]),
+/// the rows and columns where one of the tile's taps reads inside the image (empty for tiles of
+/// padding rows only).
+static inline void emo_weight_tile_bounds(const emo_conv_shape *s, const emo_forward_grid *g, int kpad, int *bounds) {
+    const int tile = EMO_OUTER_TILE_ROWS;
     for (int t = 0; t < kpad / tile; t++) {
         int r0 = g->ho, r1 = 0, j0 = g->wo, j1 = 0;
         for (int k = t * tile; k < (t + 1) * tile && k < g->k; k++) {
@@ -246,11 +236,11 @@ static inline void emo_weight_tile_bounds(const emo_conv_shape *s, const emo_for
     }
 }
 
-/// Whether the weight gradient reads x in place: a 1×1, or every tile of emo_outer_rows_for rows
+/// Whether the weight gradient reads x in place: a 1×1, or every tile of EMO_OUTER_TILE_ROWS rows
 /// one tap (input channels a multiple of the tile), whose pixel bounds then leave out every read
 /// of padding. Otherwise it reads zero-padded copies.
 static inline int emo_weight_in_place(const emo_conv_shape *s) {
-    return emo_is_pointwise(s) || s->cin % emo_outer_rows_for(emo_padded_cout(s)) == 0;
+    return emo_is_pointwise(s) || s->cin % EMO_OUTER_TILE_ROWS == 0;
 }
 
 /// Floats from one image's weight-gradient input rows to the next: x itself, or the padded

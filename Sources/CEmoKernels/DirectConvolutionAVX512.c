@@ -6,7 +6,6 @@
 #define IGEMM_BY_ROWS emo_igemm_rows_avx512
 #define OUTER emo_outer_avx512
 #define PIXEL_MAJOR emo_pixel_major_avx512
-#define CGEMM_ROW emo_cgemm_row_avx512
 #define CGEMM emo_cgemm_avx512
 #define STORE_CHANNELS emo_store_channels_avx512
 #define COPY_PADDED emo_copy_padded_avx512

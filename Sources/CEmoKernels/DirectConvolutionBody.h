@@ -6,8 +6,7 @@
 //   IGEMM_BY_ROWS  the same by output rows with an epilogue (emo_igemm_rows_fn)
 //   OUTER      the weight-gradient micro-kernel (emo_outer_fn)
 //   PIXEL_MAJOR  the transposition of dy for it (emo_pixel_major_fn)
-//   CGEMM_ROW  the channel-vectorised product of one output row (emo_cgemm_row_fn)
-//   CGEMM      the same over segments of K, pixels any step apart (emo_cgemm_fn)
+//   CGEMM      the channel-vectorised product over segments of K (emo_cgemm_fn)
 //   STORE_CHANNELS  its channel-major store with the epilogue (emo_store_channels_fn)
 //   COPY_PADDED  emo_copy_padded (ConvolutionLayout.h) or its vector version
 // The layouts are in ConvolutionLayout.h; the method in include/CEmoKernels.h.
@@ -336,7 +335,7 @@ void FN(emo_conv_backward_weight_images)(const emo_conv_shape *s, int count, con
     int *bounds = NULL;
     if (!pointwise) {
         bounds = emo_take(&cursor, emo_aligned_floats(4 * kpad));
-        emo_weight_tile_bounds(s, &g, emo_outer_rows_for(n), kpad, bounds);
+        emo_weight_tile_bounds(s, &g, kpad, bounds);
     }
     if (!in_place) emo_padded_rows_by_tap(s, &p, padded, rows);
     const ptrdiff_t pitch = (ptrdiff_t)s->sh * (in_place ? s->width : p.wp);

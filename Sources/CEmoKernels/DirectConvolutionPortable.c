@@ -4,7 +4,6 @@
 #define IGEMM_BY_ROWS emo_igemm_rows_portable
 #define OUTER emo_outer_portable
 #define PIXEL_MAJOR emo_pixel_major_portable
-#define CGEMM_ROW emo_cgemm_row_portable
 #define CGEMM emo_cgemm_portable
 #define STORE_CHANNELS emo_store_channels_portable
 #define COPY_PADDED emo_copy_padded

@@ -28,24 +28,28 @@ typedef struct {
 typedef void (*emo_igemm_rows_fn)(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
                                   const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
 
-/// The channel-vectorised indirect product of one output row: for j < width, m < M (a multiple
-/// of 16), out[j·ldo + m] = Σₖ wt[k·ldw + m] · rows[k][in0 + j·step]. Every output pixel fills whole
-/// vectors of output channels, whatever the image width; step is the column stride (1 or 2).
-typedef void (*emo_cgemm_row_fn)(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
-                                 const float *wt, int ldw, float *out, ptrdiff_t ldo);
-
-/// The same product over the K segments [bounds[2i], bounds[2i + 1]) for i < segments (the
-/// terms that do not read zero padding), for pixels any `step` apart: for j < width, m < M,
-/// out[j·ldo + m] = Σ_segments Σₖ wt[k·ldw + m] · rows[k][in0 + j·step].
+/// The channel-vectorised indirect product over the K segments [bounds[2i], bounds[2i + 1]) for
+/// i < segments (the terms that do not read zero padding), for pixels any `step` apart: for
+/// j < width, m < M (a multiple of 16), out[j·ldo + m] = Σ_segments Σₖ wt[k·ldw + m] ·
+/// rows[k][in0 + j·step]. Every output pixel fills whole vectors of output channels, whatever the
+/// image width.
 typedef void (*emo_cgemm_fn)(int M, int width, ptrdiff_t step, ptrdiff_t in0, int segments, const int *bounds,
                              const float *const *rows, const float *wt, int ldw, float *out, ptrdiff_t ldo);
 
-/// The channel-major store after emo_cgemm_row: for m < M (a multiple of 16), j < width,
+/// The channel-major store after emo_cgemm: for m < M (a multiple of 16), j < width,
 /// y[m·plane + j·step] = epilogue(t[j·M + m]), the residual indexed like y; step is 1 or 2 (every
 /// other column: the input gradient of one column phase), and the residual is only used with
 /// step 1. y may alias the residual.
 typedef void (*emo_store_channels_fn)(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                       const emo_epilogue *epilogue);
+
+/// Rows per tile of the weight-gradient micro-kernel (emo_outer_fn), whatever its N accumulator
+/// columns (1–3 vectors of 16 per tile). Every row is its own pointer, and more rows spill
+/// pointers out of the 16 general registers (measured 35–44 GFLOP/s with 24 rows against 60–90
+/// with 8–12); 8 rather than 12 with one vector makes every tile one tap for 8, 16, … input
+/// channels, so x is read in place (16 → 16 channels, 3×3: 112–115 against 88–106 GFLOP/s; 1×1
+/// 64 → 16: 103 against 87–92).
+enum { EMO_OUTER_TILE_ROWS = 8 };
 
 /// Outer-product accumulation (the weight gradient, transposed), over the output rows of
 /// `images` images (image i's input rows rows[k] + i·rows_image, its dyᵀ dyt + i·dyt_image):
@@ -53,7 +57,7 @@ typedef void (*emo_store_channels_fn)(int M, int width, int step, const float *t
 /// dyt[i·dyt_image + (r·width + j)·N + n] for k < K, n < N. N is a multiple of 16 and K of the tile
 /// height (emo_padded_k in ConvolutionLayout.h; the callers pad dyᵀ with zero channels, and the
 /// padding rows of K point at any input row: their sums are never read). With `bounds`, the rows
-/// of tile t (emo_outer_rows_for(N) rows each) sum only r in [bounds[4t], bounds[4t + 1]) and j in
+/// of tile t (EMO_OUTER_TILE_ROWS rows each) sum only r in [bounds[4t], bounds[4t + 1]) and j in
 /// [bounds[4t + 2], bounds[4t + 3]): the callers leave out pixels whose inputs are padding.
 typedef void (*emo_outer_fn)(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_t dyt_image, int nrows, int width,
                              ptrdiff_t pitch, int step, const float *const *rows, const float *dyt, const int *bounds,
@@ -67,8 +71,6 @@ void emo_igemm_portable(int M, int Q, int K, const float *const *rows, const flo
                         ptrdiff_t ldo);
 void emo_igemm_rows_portable(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
                              const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
-void emo_cgemm_row_portable(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
-                            const float *wt, int ldw, float *out, ptrdiff_t ldo);
 void emo_cgemm_portable(int M, int width, ptrdiff_t step, ptrdiff_t in0, int segments, const int *bounds,
                         const float *const *rows, const float *wt, int ldw, float *out, ptrdiff_t ldo);
 void emo_store_channels_portable(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
@@ -83,6 +85,7 @@ void emo_igemm_avx512(int M, int Q, int K, const float *const *rows, const float
                       ptrdiff_t ldo);
 void emo_igemm_rows_avx512(int M, int nrows, int width, ptrdiff_t pitch, int K, const float *const *rows,
                            const float *wt, int ldw, float *out, ptrdiff_t ldo, const emo_epilogue *epilogue);
+/// emo_cgemm with one segment [0, K) (the Winograd products).
 void emo_cgemm_row_avx512(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
                           const float *wt, int ldw, float *out, ptrdiff_t ldo);
 void emo_cgemm_avx512(int M, int width, ptrdiff_t step, ptrdiff_t in0, int segments, const int *bounds,

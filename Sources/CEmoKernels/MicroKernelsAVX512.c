@@ -122,7 +122,7 @@ AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step,
                                      ptrdiff_t rows_image, ptrdiff_t dyt_image, const float *const *rows, int r0,
                                      int r1, int j0, int j1, int width, ptrdiff_t pitch, const float *dyt, int N,
                                      float *acc) {
-    __m512 sum[8][OUTER_NV];
+    __m512 sum[EMO_OUTER_TILE_ROWS][OUTER_NV];
     UNROLL
     for (int i = 0; i < kb; i++) {
         UNROLL
@@ -133,7 +133,7 @@ AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step,
     for (int image = 0; image < images; image++) {
         for (int row = r0; row < r1; row++) {
             const ptrdiff_t at = image * rows_image + row * pitch + (ptrdiff_t)j0 * columns;
-            const float *r[8];
+            const float *r[EMO_OUTER_TILE_ROWS];
             UNROLL
             for (int i = 0; i < kb; i++) r[i] = emo_offset(rows[i], at);
             const float *d = dyt + image * dyt_image + ((ptrdiff_t)row * width + j0) * N;
@@ -157,23 +157,23 @@ AVX512 ALWAYS_INLINE void outer_tile(const int kb, const int nv, const int step,
     }
 }
 
-#define OUTER_TILE(KB, NV, STEP)                                                                       \
-    outer_tile(KB, NV, STEP, step, images, rows_image, dyt_image, rows + k0, tr0, tr1, tj0, tj1, width, pitch, \
-               dyt + n0, N, a)
+#define OUTER_TILE(NV, STEP)                                                                           \
+    outer_tile(EMO_OUTER_TILE_ROWS, NV, STEP, step, images, rows_image, dyt_image, rows + k0, tr0, tr1, tj0, tj1, \
+               width, pitch, dyt + n0, N, a)
 #define OUTER_TILES(STEP)                                                                              \
     switch (nv) {                                                                                      \
-    case 3: OUTER_TILE(8, 3, STEP); break;                                                             \
-    case 2: OUTER_TILE(8, 2, STEP); break;                                                             \
-    default: OUTER_TILE(8, 1, STEP); break;                                                           \
+    case 3: OUTER_TILE(3, STEP); break;                                                                \
+    case 2: OUTER_TILE(2, STEP); break;                                                                \
+    default: OUTER_TILE(1, STEP); break;                                                               \
     }
 
 AVX512 void emo_outer_avx512(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_t dyt_image, int nrows,
                              int width, ptrdiff_t pitch, int step, const float *const *rows, const float *dyt,
                              const int *bounds, float *acc) {
-    // The tile shape of emo_outer_rows_for (ConvolutionLayout.h): K is a whole number of tiles.
+    // K is a whole number of tiles of EMO_OUTER_TILE_ROWS rows (emo_padded_k, ConvolutionLayout.h).
     const int vectors = N / 16;
     const int nv = vectors % 3 == 0 ? 3 : vectors % 2 == 0 ? 2 : 1;
-    const int kb = 8;  // emo_outer_rows_for
+    const int kb = EMO_OUTER_TILE_ROWS;
     // One image: pixels in chunks of about 256 (whole output rows, or pieces of one long row), so
     // that the chunk of dyᵀ and of the input rows stays in L1/L2 while every tile sweeps it.
     // Several (small) images: each tile sweeps them all, its accumulators in registers throughout.

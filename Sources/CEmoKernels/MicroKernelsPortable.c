@@ -51,12 +51,6 @@ void emo_cgemm_portable(int M, int width, ptrdiff_t step, ptrdiff_t in0, int seg
     }
 }
 
-void emo_cgemm_row_portable(int M, int width, int step, ptrdiff_t in0, int K, const float *const *rows,
-                            const float *wt, int ldw, float *out, ptrdiff_t ldo) {
-    const int bounds[2] = {0, K};
-    emo_cgemm_portable(M, width, step, in0, 1, bounds, rows, wt, ldw, out, ldo);
-}
-
 void emo_store_channels_portable(int M, int width, int step, const float *t, float *y, ptrdiff_t plane,
                                  const emo_epilogue *epilogue) {
     for (int m = 0; m < M; m++) {
@@ -73,7 +67,7 @@ void emo_store_channels_portable(int M, int width, int step, const float *t, flo
 void emo_outer_portable(int K, int N, int images, ptrdiff_t rows_image, ptrdiff_t dyt_image, int nrows, int width,
                         ptrdiff_t pitch, int step, const float *const *rows, const float *dyt, const int *bounds,
                         float *acc) {
-    const int tile = 8;  // emo_outer_rows_for
+    const int tile = EMO_OUTER_TILE_ROWS;
     for (int k = 0; k < K; k++) {
         const int *b = bounds ? bounds + 4 * (k / tile) : NULL;
         float *a = acc + (ptrdiff_t)k * N;

@@ -39,15 +39,17 @@ int emo_direct_conv_accelerated(void) { return cpu_has_avx512(); }
 /// Whether this shape runs on the AVX-512 build.
 static int use_avx512(const emo_conv_shape *s) { return !s->portable && cpu_has_avx512(); }
 
-/// EMOTENSOR_WINOGRAD=0 turns the Winograd path off (experiments, benchmarks); read once.
-static int winograd_enabled(void) {
+/// EMOTENSOR_WINOGRAD=0 turns the Winograd path off, =2 or =4 forces its tile size (experiments,
+/// benchmarks); read once.
+static int winograd_setting(void) {
     static int cached = -1;
     if (cached < 0) {
         const char *text = getenv("EMOTENSOR_WINOGRAD");
-        cached = !(text && text[0] == '0');
+        cached = !text ? 1 : text[0] == '0' ? 0 : text[0] == '2' ? 2 : text[0] == '4' ? 4 : 1;
     }
     return cached;
 }
+static int winograd_enabled(void) { return winograd_setting() != 0; }
 
 /// A 3×3 stride-1 convolution with padding ≤ 2 on the AVX-512 build, where the products run
 /// channel-vectorised with `vectors` channels in whole vectors and at least 16 summed.
@@ -57,10 +59,30 @@ static int winograd_fits(const emo_conv_shape *s, int vectors, int summed) {
            s->ph <= 2 && s->pw <= 2 && vectors % 16 == 0 && summed >= 16;
 }
 
-/// The forward pass by Winograd F(2×2, 3×3) (Winograd.c): output channels in whole vectors, at
-/// least 16 input channels (measured 1.23–1.80× the direct forward on the model's 3×3 stride-1
-/// shapes, single thread).
+/// The forward pass by Winograd (Winograd.c, Winograd4x4.c; tile size: winograd_tile): output
+/// channels in whole vectors, at least 16 input channels (F(2×2, 3×3) alone measured 1.23–1.80×
+/// the direct forward on the model's 3×3 stride-1 shapes, single thread).
 static int forward_by_winograd(const emo_conv_shape *s) { return winograd_fits(s, s->cout, s->cin); }
+
+/// The output tile of a Winograd pass whose output is ho × wo: 4 (F(4×4, 3×3), Winograd4x4.c)
+/// where it runs at most 0.6 of the products of F(2×2, 3×3), counting the outputs of partial
+/// tiles, 2 otherwise. F(4×4)'s transformed kernels are 2.25 times as large, and every image reads
+/// all of them (2.4 MB for 128 → 128 channels). Measured, GFLOP/s of direct work, F(2×2) against
+/// F(4×4), single thread: 64 → 64 channels at 8×19 outputs 171 / 273 (F(4×4) runs 0.56 of the
+/// products), 6×6 135 / 93 (1.00), 2×5 97 / 57 (1.50); 16 → 16 at 32×75 91 / 127–158 (0.50).
+/// At 4×10 (0.68), 128 → 128 channels, 194 / 220 single thread but 2.24 / 2.37 ms for the batch's
+/// forward with both cores (emohr bench ops).
+static int winograd_tile(int ho, int wo) {
+    if (winograd_setting() > 1) return winograd_setting();
+    const long f4 = 36L * ((ho + 3) / 4) * ((wo + 3) / 4), f2 = 16L * ((ho + 1) / 2) * ((wo + 1) / 2);
+    return 5 * f4 <= 3 * f2 ? 4 : 2;
+}
+static int forward_tile(const emo_conv_shape *s) {
+    return winograd_tile(emo_conv_output_height(s), emo_conv_output_width(s));
+}
+static int data_tile(const emo_conv_shape *s) { return winograd_tile(s->height, s->width); }
+/// Transformed elements per tile.
+static size_t tile_elements(int tile) { return (size_t)(tile + 2) * (tile + 2); }
 
 /// The input gradient by Winograd: the forward of dy with the kernels rotated by 180°, padded by
 /// 2 − p, input channels in whole vectors.
@@ -80,14 +102,15 @@ int emo_conv_output_height(const emo_conv_shape *s) { return (s->height + 2 * s-
 int emo_conv_output_width(const emo_conv_shape *s) { return (s->width + 2 * s->pw - s->kw) / s->sw + 1; }
 
 size_t emo_conv_forward_weights_count(const emo_conv_shape *s) {
-    if (forward_by_winograd(s)) return 16 * (size_t)s->cin * s->cout;
+    if (forward_by_winograd(s)) return tile_elements(forward_tile(s)) * s->cin * s->cout;
     return (size_t)s->cin * s->kh * s->kw * s->cout;
 }
 
 void emo_conv_prepare_forward_weights(const emo_conv_shape *s, const float *weight, float *out) {
 #if defined(__x86_64__)
     if (forward_by_winograd(s)) {
-        emo_winograd_prepare(s->cin, s->cout, weight, 0, out);
+        if (forward_tile(s) == 4) emo_winograd4_prepare(s->cin, s->cout, weight, 0, out);
+        else emo_winograd_prepare(s->cin, s->cout, weight, 0, out);
         return;
     }
 #endif
@@ -119,14 +142,15 @@ void emo_conv_prepare_forward_weights(const emo_conv_shape *s, const float *weig
 }
 
 size_t emo_conv_data_weights_count(const emo_conv_shape *s) {
-    if (data_by_winograd(s)) return 16 * (size_t)s->cin * s->cout;
+    if (data_by_winograd(s)) return tile_elements(data_tile(s)) * s->cin * s->cout;
     return (size_t)s->cout * s->cin * s->kh * s->kw;
 }
 
 void emo_conv_prepare_data_weights(const emo_conv_shape *s, const float *weight, float *out) {
 #if defined(__x86_64__)
     if (data_by_winograd(s)) {
-        emo_winograd_prepare(s->cin, s->cout, weight, 1, out);
+        if (data_tile(s) == 4) emo_winograd4_prepare(s->cin, s->cout, weight, 1, out);
+        else emo_winograd_prepare(s->cin, s->cout, weight, 1, out);
         return;
     }
 #endif
@@ -189,7 +213,9 @@ void emo_conv_finish_weight_gradient(const emo_conv_shape *s, const float *accum
 
 size_t emo_conv_forward_scratch_bytes(const emo_conv_shape *s) {
 #if defined(__x86_64__)
-    if (forward_by_winograd(s)) return emo_winograd_scratch_bytes(s->cin, s->cout, s->height, s->width, s->ph, s->pw);
+    if (forward_by_winograd(s))
+        return (forward_tile(s) == 4 ? emo_winograd4_scratch_bytes : emo_winograd_scratch_bytes)(
+            s->cin, s->cout, s->height, s->width, s->ph, s->pw);
 #endif
     return emo_forward_scratch(s);
 }
@@ -198,7 +224,8 @@ size_t emo_conv_backward_data_scratch_bytes(const emo_conv_shape *s) {
 #if defined(__x86_64__)
     if (data_by_winograd(s)) {
         const int ho = emo_conv_output_height(s), wo = emo_conv_output_width(s);
-        return emo_winograd_scratch_bytes(s->cout, s->cin, ho, wo, 2 - s->ph, 2 - s->pw);
+        return (data_tile(s) == 4 ? emo_winograd4_scratch_bytes : emo_winograd_scratch_bytes)(
+            s->cout, s->cin, ho, wo, 2 - s->ph, 2 - s->pw);
     }
 #endif
     return emo_data_scratch(s);
@@ -217,8 +244,8 @@ void emo_conv_forward_image(const emo_conv_shape *s, const float *x, const float
                             const float *residual, int relu, float *y, void *scratch) {
 #if defined(__x86_64__)
     if (forward_by_winograd(s)) {
-        emo_winograd_image(s->cin, s->cout, s->height, s->width, s->ph, s->pw, x, forward_weights, bias, residual, relu,
-                           y, scratch);
+        (forward_tile(s) == 4 ? emo_winograd4_image : emo_winograd_image)(
+            s->cin, s->cout, s->height, s->width, s->ph, s->pw, x, forward_weights, bias, residual, relu, y, scratch);
         return;
     }
     if (use_avx512(s)) {
@@ -234,7 +261,8 @@ void emo_conv_backward_data_image(const emo_conv_shape *s, const float *dy, cons
 #if defined(__x86_64__)
     if (data_by_winograd(s)) {
         const int ho = emo_conv_output_height(s), wo = emo_conv_output_width(s);
-        emo_winograd_image(s->cout, s->cin, ho, wo, 2 - s->ph, 2 - s->pw, dy, data_weights, NULL, NULL, 0, dx, scratch);
+        (data_tile(s) == 4 ? emo_winograd4_image : emo_winograd_image)(
+            s->cout, s->cin, ho, wo, 2 - s->ph, 2 - s->pw, dy, data_weights, NULL, NULL, 0, dx, scratch);
         return;
     }
     if (use_avx512(s)) {

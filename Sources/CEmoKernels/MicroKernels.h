@@ -131,6 +131,18 @@ void emo_winograd_prepare(int cin, int cout, const float *weight, int rotate, fl
 void emo_winograd_image(int cin, int cout, int h, int w, int ph, int pw, const float *x, const float *u,
                         const float *bias, const float *residual, int relu, float *y, void *scratch);
 
+/// U[e][cin][cout] = (G g Gᵀ)[e] for the n × 3 matrix G of a Winograd F(n − 2, 3) (n ≤ 6), e = n·i + j,
+/// from weight [cout][cin][3][3] (rotate: the input gradient's kernel, g rotated by 180°, and the
+/// blocks [cout][cin]).
+void emo_winograd_transform_kernels(int n, const float (*G)[3], int cin, int cout, const float *weight, int rotate,
+                                    float *u);
+
+// Winograd F(4×4, 3×3) (Winograd4x4.c): the same interface, for the larger images.
+size_t emo_winograd4_scratch_bytes(int cin, int cout, int h, int w, int ph, int pw);
+void emo_winograd4_prepare(int cin, int cout, const float *weight, int rotate, float *u);
+void emo_winograd4_image(int cin, int cout, int h, int w, int ph, int pw, const float *x, const float *u,
+                         const float *bias, const float *residual, int relu, float *y, void *scratch);
+
 // The weight gradient by Winograd F(2×2, 3×3): acc (16 blocks of cin × cout, cin padded to whole
 // vectors: the gradient in the transformed domain) += that of `count` consecutive images
 // x [cin][h][w], dy [cout][Ho][Wo]; then dw [cout][cin][3][3] = Gᵀ acc G.

@@ -68,14 +68,17 @@ import Testing
         // a 1×3 kernel at stride 2: the second row phase has no taps (its rows of dx are zero)
         .init(input: [2, 16, 6, 10], weight: [8, 16, 1, 3], stride: 2, padding: Size2D(height: 0, width: 1),
               dilation: 1, groups: 1),
-        // 3×3 stride 1 with 16+ channels each way (Winograd F(2×2, 3×3) on AVX-512): odd output
-        // sizes (half tiles), padding 0–2, bands of tile rows
+        // 3×3 stride 1 with 16+ channels each way (Winograd on AVX-512: F(4×4, 3×3) for all but
+        // the smallest outputs, where F(2×2, 3×3)): partial tiles, padding 0–2, bands of tile rows
         .init(input: [2, 16, 9, 21], weight: [32, 16, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
         .init(input: [1, 32, 7, 13], weight: [16, 32, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
         .init(input: [2, 16, 8, 11], weight: [16, 16, 3, 3], stride: 1, padding: 0, dilation: 1, groups: 1),
         .init(input: [1, 16, 5, 9], weight: [48, 16, 3, 3], stride: 1, padding: 2, dilation: 1, groups: 1),
         .init(input: [1, 16, 9, 75], weight: [16, 16, 3, 3], stride: 1, padding: Size2D(height: 1, width: 2),
               dilation: 1, groups: 1),
+        // F(2×2, 3×3) both ways (6×6), and F(4×4, 3×3) over three bands of tile rows
+        .init(input: [2, 16, 6, 6], weight: [32, 16, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        .init(input: [1, 16, 33, 70], weight: [16, 16, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
     ]
 
     @Test(arguments: cases + directCases, ConvolutionAlgorithm.allCases)

@@ -81,6 +81,8 @@ static int forward_tile(const emo_conv_shape *s) {
     return winograd_tile(emo_conv_output_height(s), emo_conv_output_width(s));
 }
 static int data_tile(const emo_conv_shape *s) { return winograd_tile(s->height, s->width); }
+/// The weight gradient's tile follows the forward's (the same tiles of the same output).
+static int weight_tile(const emo_conv_shape *s) { return forward_tile(s); }
 /// Transformed elements per tile.
 static size_t tile_elements(int tile) { return (size_t)(tile + 2) * (tile + 2); }
 
@@ -89,11 +91,16 @@ static size_t tile_elements(int tile) { return (size_t)(tile + 2) * (tile + 2); 
 static int data_by_winograd(const emo_conv_shape *s) { return winograd_fits(s, s->cin, s->cout); }
 
 /// The weight gradient by Winograd, accumulated in the transformed domain: output channels in
-/// whole vectors, at least 16 input channels, and 32 or more channels on one side. With 16 each
-/// way the transforms cost what the saved products do (single thread 71–94 GFLOP/s of direct work
-/// against the direct kernel's 79–99 on 16→16 at 32×75; 115–200 against 87–102 from 32 channels).
+/// whole vectors, at least 16 input channels, and with F(2×2, 3×3) 32 or more channels on one side
+/// (with 16 each way its transforms cost what the saved products do: single thread 71–94 GFLOP/s
+/// of direct work against the direct kernel's 79–99 on 16→16 at 32×75; 115–200 against 87–102
+/// from 32 channels). F(4×4, 3×3), single thread against F(2×2) or direct: 16→16 at 32×75 131–189
+/// against 99–101, 32→32 at 32×75 221–228 against 129–132, 128→16 at 32×75 177–184 against 140–142,
+/// 32→32 at 16×38 245–260 against 137–141, 64→64 at 8×19 256–287 against 159–173. Its sums are
+/// less exact: max relative error 0.8–1.7e-5 against 1.2–4.5e-6 on the model's shapes
+/// (docs/performance.md); EMOTENSOR_WINOGRAD=2 keeps F(2×2, 3×3) everywhere.
 static int weight_by_winograd(const emo_conv_shape *s) {
-    return winograd_fits(s, s->cout, s->cin) && (s->cin >= 32 || s->cout >= 32);
+    return winograd_fits(s, s->cout, s->cin) && (weight_tile(s) == 4 || s->cin >= 32 || s->cout >= 32);
 }
 
 // MARK: geometry and layouts
@@ -185,7 +192,9 @@ void emo_conv_prepare_data_weights(const emo_conv_shape *s, const float *weight,
 
 size_t emo_conv_weight_accumulator_count(const emo_conv_shape *s) {
 #if defined(__x86_64__)
-    if (weight_by_winograd(s)) return emo_winograd_weight_accumulator_count(s->cin, s->cout);
+    if (weight_by_winograd(s))
+        return (weight_tile(s) == 4 ? emo_winograd4_weight_accumulator_count : emo_winograd_weight_accumulator_count)(
+            s->cin, s->cout);
 #endif
     return (size_t)emo_padded_k(s) * (size_t)emo_padded_cout(s);
 }
@@ -193,7 +202,8 @@ size_t emo_conv_weight_accumulator_count(const emo_conv_shape *s) {
 void emo_conv_finish_weight_gradient(const emo_conv_shape *s, const float *accumulator, float *dw) {
 #if defined(__x86_64__)
     if (weight_by_winograd(s)) {
-        emo_winograd_finish_weight(s->cin, s->cout, accumulator, dw);
+        (weight_tile(s) == 4 ? emo_winograd4_finish_weight : emo_winograd_finish_weight)(s->cin, s->cout, accumulator,
+                                                                                          dw);
         return;
     }
 #endif
@@ -233,7 +243,8 @@ size_t emo_conv_backward_data_scratch_bytes(const emo_conv_shape *s) {
 size_t emo_conv_backward_weight_scratch_bytes(const emo_conv_shape *s) {
 #if defined(__x86_64__)
     if (weight_by_winograd(s))
-        return emo_winograd_weight_scratch_bytes(s->cin, s->cout, s->height, s->width, s->ph, s->pw);
+        return (weight_tile(s) == 4 ? emo_winograd4_weight_scratch_bytes : emo_winograd_weight_scratch_bytes)(
+            s->cin, s->cout, s->height, s->width, s->ph, s->pw);
 #endif
     return emo_weight_scratch(s);
 }
@@ -277,8 +288,8 @@ void emo_conv_backward_weight_images(const emo_conv_shape *s, int count, const f
                                      float *accumulator, void *scratch) {
 #if defined(__x86_64__)
     if (weight_by_winograd(s)) {
-        emo_winograd_weight_images(s->cin, s->cout, s->height, s->width, s->ph, s->pw, count, x, dy, accumulator,
-                                   scratch);
+        (weight_tile(s) == 4 ? emo_winograd4_weight_images : emo_winograd_weight_images)(
+            s->cin, s->cout, s->height, s->width, s->ph, s->pw, count, x, dy, accumulator, scratch);
         return;
     }
     if (use_avx512(s)) {

@@ -203,10 +203,10 @@ void emo_winograd_image(int cin, int cout, int h, int w, int ph, int pw, const f
 // and dy are transposed once per image), and tiles of several images go into one chunk, so that
 // small images (4×10: 10 tiles) still give long sums between the accumulator's loads and stores.
 
-/// Tiles per chunk: V and dM of a chunk (16 · tiles · (cinp + cout) floats) within about 1 MiB,
-/// and at least one tile row.
-static int weight_chunk_tiles(int cinp, int cout, int tw) {
-    const long per_tile = 16L * (cinp + cout) * (long)sizeof(float);
+/// Tiles per chunk: V and dM of a chunk (elements · tiles · (cinp + cout) floats) within about
+/// 1 MiB, and at least one tile row of tw tiles.
+int emo_winograd_weight_chunk_tiles(int elements, int cinp, int cout, int tw) {
+    const long per_tile = (long)elements * (cinp + cout) * (long)sizeof(float);
     const int tiles = (int)((1L << 20) / per_tile);
     return tiles < tw ? tw : tiles;
 }
@@ -222,7 +222,7 @@ size_t emo_winograd_weight_accumulator_count(int cin, int cout) { return 16 * (s
 
 size_t emo_winograd_weight_scratch_bytes(int cin, int cout, int h, int w, int ph, int pw) {
     const winograd_grid g = make_grid(cin, cout, h, w, ph, pw);
-    const int cinp = padded_channels(cin), chunk = weight_chunk_tiles(cinp, cout, g.tw);
+    const int cinp = padded_channels(cin), chunk = emo_winograd_weight_chunk_tiles(16, cinp, cout, g.tw);
     return emo_aligned_floats((ptrdiff_t)g.hp * g.wp * cinp) + emo_aligned_floats((ptrdiff_t)h * w * cinp) +
            emo_aligned_floats((ptrdiff_t)g.ho * g.wo * cout) + emo_aligned_floats(16 * (ptrdiff_t)chunk * cinp) +
            emo_aligned_floats(16 * (ptrdiff_t)chunk * cout) + 64;
@@ -291,12 +291,10 @@ static void transform_gradient_row(const winograd_grid *g, int cout, const float
     }
 }
 
-/// dU[e] += Σ_t V[e][t]ᵀ dM[e][t] over the `tiles` tiles of a chunk (or dUᵀ: see
-/// input_channels_in_vectors).
-static void accumulate_chunk(int cin, int cout, ptrdiff_t tiles, ptrdiff_t chunk, const float *v, const float *dm,
-                             float *acc) {
+void emo_winograd_accumulate(int elements, int cin, int cout, ptrdiff_t tiles, ptrdiff_t chunk, const float *v,
+                             const float *dm, float *acc) {
     const int cinp = padded_channels(cin), by_input = input_channels_in_vectors(cin, cout);
-    for (int e = 0; e < 16; e++) {
+    for (int e = 0; e < elements; e++) {
         const float *ve = v + (ptrdiff_t)e * chunk * cinp, *dme = dm + (ptrdiff_t)e * chunk * cout;
         float *acce = acc + (ptrdiff_t)e * cinp * cout;
         if (by_input) emo_rank_update_avx512(cout, cinp, (int)tiles, dme, cout, ve, cinp, acce, cinp);
@@ -308,7 +306,7 @@ void emo_winograd_weight_images(int cin, int cout, int h, int w, int ph, int pw,
                                 const float *dy, float *acc, void *scratch) {
     const winograd_grid g = make_grid(cin, cout, h, w, ph, pw);
     const int cinp = padded_channels(cin);
-    const ptrdiff_t chunk = weight_chunk_tiles(cinp, cout, g.tw);
+    const ptrdiff_t chunk = emo_winograd_weight_chunk_tiles(16, cinp, cout, g.tw);
     char *cursor = scratch;
     float *xt = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)g.hp * g.wp * cinp));
     float *pixels = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)h * w * cinp));
@@ -323,7 +321,7 @@ void emo_winograd_weight_images(int cin, int cout, int h, int w, int ph, int pw,
         emo_pixel_major_avx512(cout, plane_out, dy + image * image_out, plane_out, cout, dyt);
         for (int ty = 0; ty < g.th; ty++) {
             if (filled + g.tw > chunk) {
-                accumulate_chunk(cin, cout, filled, chunk, v, dm, acc);
+                emo_winograd_accumulate(16, cin, cout, filled, chunk, v, dm, acc);
                 filled = 0;
             }
             transform_input_row(&g, cinp, xt, ty, v, filled, chunk);
@@ -331,7 +329,7 @@ void emo_winograd_weight_images(int cin, int cout, int h, int w, int ph, int pw,
             filled += g.tw;
         }
     }
-    if (filled > 0) accumulate_chunk(cin, cout, filled, chunk, v, dm, acc);
+    if (filled > 0) emo_winograd_accumulate(16, cin, cout, filled, chunk, v, dm, acc);
 }
 
 void emo_winograd_finish_weight(int cin, int cout, const float *acc, float *dw) {

@@ -7,7 +7,8 @@
 // 4×4 block is Aᵀ M A. That is 36 products per 16 outputs instead of F(2×2, 3×3)'s 64 (and the
 // direct 144), and the transformed tiles V and M are 1.8× smaller. The interpolation points are
 // 0, ±1, ±2 (Lavin & Gray 2016): in float32 the outputs differ from the direct sums by a few units
-// of 1e-6 relative, against about 1e-7 for F(2×2, 3×3).
+// of 1e-6 relative, against about 1e-7 for F(2×2, 3×3). The weight gradient, at the end of this
+// file, accumulates in the same transformed domain.
 #include "CEmoKernels.h"
 #include "ConvolutionLayout.h"
 #include "MicroKernels.h"
@@ -194,6 +195,166 @@ void emo_winograd4_image(int cin, int cout, int h, int w, int ph, int pw, const 
                 emo_store_channels_avx512(cout, g.wo, 1, rows_out + (ptrdiff_t)r * g.wo * cout, y + at, plane_out,
                                           &epilogue);
             }
+        }
+    }
+}
+
+// MARK: weight gradient
+
+// As for F(2×2, 3×3) (Winograd.c): dU[e] = Σ over tiles of V[e]ᵀ dM[e] with dM = A dy Aᵀ per 4×4
+// block of dy, accumulated over every image in the transformed domain, and dg = Gᵀ dU G at the
+// end; 36 products per tile and channel pair, for 16 outputs, against F(2×2)'s 16 for 4.
+
+static int padded_channels(int cin) { return (cin + 15) / 16 * 16; }
+
+size_t emo_winograd4_weight_accumulator_count(int cin, int cout) {
+    return ELEMENTS * (size_t)padded_channels(cin) * cout;
+}
+
+size_t emo_winograd4_weight_scratch_bytes(int cin, int cout, int h, int w, int ph, int pw) {
+    const tile_grid g = make_grid(cin, cout, h, w, ph, pw);
+    const int cinp = padded_channels(cin), chunk = emo_winograd_weight_chunk_tiles(ELEMENTS, cinp, cout, g.tw);
+    return emo_aligned_floats((ptrdiff_t)g.hp * g.wp * cinp) + emo_aligned_floats((ptrdiff_t)h * w * cinp) +
+           emo_aligned_floats((ptrdiff_t)g.ho * g.wo * cout) + emo_aligned_floats(ELEMENTS * (ptrdiff_t)chunk * cinp) +
+           emo_aligned_floats(ELEMENTS * (ptrdiff_t)chunk * cout) + 64;
+}
+
+/// V[e][t][cinp] = (Bᵀ d B)[e] for the tiles of tile row ty (t from `first`, `chunk` tiles per e),
+/// 16 channels at a time from the channels-last input xt [hp][wp][cinp].
+static void transform_input_row(const tile_grid *g, int cinp, const float *xt, int ty, float *v, ptrdiff_t first,
+                                ptrdiff_t chunk) {
+    const ptrdiff_t row = (ptrdiff_t)g->wp * cinp, e_stride = chunk * cinp;
+    for (int tx = 0; tx < g->tw; tx++) {
+        const float *patch = xt + (ptrdiff_t)(4 * ty) * row + (ptrdiff_t)(4 * tx) * cinp;
+        float *out = v + (first + tx) * cinp;
+        for (int c = 0; c < cinp; c += 16) {
+            __m512 t[6][6];  // Bᵀ d, column by column
+            for (int j = 0; j < 6; j++) {
+                __m512 d[6], column[6];
+                for (int i = 0; i < 6; i++) d[i] = _mm512_loadu_ps(patch + i * row + (ptrdiff_t)j * cinp + c);
+                input_transform(d, column);
+                for (int i = 0; i < 6; i++) t[i][j] = column[i];
+            }
+            for (int i = 0; i < 6; i++) {
+                __m512 o[6];
+                input_transform(t[i], o);
+                for (int k = 0; k < 6; k++) _mm512_storeu_ps(out + (ptrdiff_t)(6 * i + k) * e_stride + c, o[k]);
+            }
+        }
+    }
+}
+
+/// A on four values: (a₀, a₀ + a₁ + a₂ + a₃, a₀ − a₁ + a₂ − a₃, a₀ + 2a₁ + 4a₂ + 8a₃,
+/// a₀ − 2a₁ + 4a₂ − 8a₃, a₃), the transpose of output_transform.
+static inline void gradient_transform(const __m512 a[4], __m512 out[6]) {
+    const __m512 even = _mm512_add_ps(a[0], a[2]), odd = _mm512_add_ps(a[1], a[3]);
+    const __m512 even4 = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), a[2], a[0]);
+    const __m512 odd8 = _mm512_fmadd_ps(_mm512_set1_ps(8.0f), a[3], _mm512_add_ps(a[1], a[1]));
+    out[0] = a[0];
+    out[1] = _mm512_add_ps(even, odd);
+    out[2] = _mm512_sub_ps(even, odd);
+    out[3] = _mm512_add_ps(even4, odd8);
+    out[4] = _mm512_sub_ps(even4, odd8);
+    out[5] = a[3];
+}
+
+/// dM[e][t][cout] = (A dy Aᵀ)[e] for the tiles of tile row ty (t from `first`, `chunk` tiles per
+/// e), from dyᵀ [Ho·Wo][cout]; rows and columns past the image are zero.
+static void transform_gradient_row(const tile_grid *g, int cout, const float *dyt, int ty, float *dm,
+                                   ptrdiff_t first, ptrdiff_t chunk) {
+    const __m512 zero = _mm512_setzero_ps();
+    const ptrdiff_t e_stride = chunk * cout, row = (ptrdiff_t)g->wo * cout;
+    const int rows = g->ho - 4 * ty < 4 ? g->ho - 4 * ty : 4;
+    const float *top = dyt + (ptrdiff_t)(4 * ty) * row;
+    for (int tx = 0; tx < g->tw; tx++) {
+        const int columns = g->wo - 4 * tx < 4 ? g->wo - 4 * tx : 4;
+        const float *block = top + (ptrdiff_t)(4 * tx) * cout;
+        float *out = dm + (first + tx) * cout;
+        for (int co = 0; co < cout; co += 16) {
+            __m512 q[6][4];  // A dy, column by column
+            for (int j = 0; j < 4; j++) {
+                __m512 a[4], column[6];
+                for (int i = 0; i < 4; i++)
+                    a[i] = i < rows && j < columns ? _mm512_loadu_ps(block + i * row + (ptrdiff_t)j * cout + co) : zero;
+                gradient_transform(a, column);
+                for (int i = 0; i < 6; i++) q[i][j] = column[i];
+            }
+            for (int i = 0; i < 6; i++) {
+                __m512 o[6];
+                gradient_transform(q[i], o);
+                for (int k = 0; k < 6; k++) _mm512_storeu_ps(out + (ptrdiff_t)(6 * i + k) * e_stride + co, o[k]);
+            }
+        }
+    }
+}
+
+void emo_winograd4_weight_images(int cin, int cout, int h, int w, int ph, int pw, int count, const float *x,
+                                 const float *dy, float *acc, void *scratch) {
+    const tile_grid g = make_grid(cin, cout, h, w, ph, pw);
+    const int cinp = padded_channels(cin);
+    const ptrdiff_t chunk = emo_winograd_weight_chunk_tiles(ELEMENTS, cinp, cout, g.tw);
+    char *cursor = scratch;
+    float *xt = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)g.hp * g.wp * cinp));
+    float *pixels = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)h * w * cinp));
+    float *dyt = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)g.ho * g.wo * cout));
+    float *v = emo_take(&cursor, emo_aligned_floats(ELEMENTS * chunk * cinp));
+    float *dm = emo_take(&cursor, emo_aligned_floats(ELEMENTS * chunk * cout));
+    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
+    const ptrdiff_t image_in = (ptrdiff_t)cin * h * w, image_out = cout * plane_out;
+    ptrdiff_t filled = 0;
+    for (int image = 0; image < count; image++) {
+        emo_channels_last_padded_avx512(cin, h, w, ph, pw, g.hp, g.wp, x + image * image_in, pixels, xt);
+        emo_pixel_major_avx512(cout, plane_out, dy + image * image_out, plane_out, cout, dyt);
+        for (int ty = 0; ty < g.th; ty++) {
+            if (filled + g.tw > chunk) {
+                emo_winograd_accumulate(ELEMENTS, cin, cout, filled, chunk, v, dm, acc);
+                filled = 0;
+            }
+            transform_input_row(&g, cinp, xt, ty, v, filled, chunk);
+            transform_gradient_row(&g, cout, dyt, ty, dm, filled, chunk);
+            filled += g.tw;
+        }
+    }
+    if (filled > 0) emo_winograd_accumulate(ELEMENTS, cin, cout, filled, chunk, v, dm, acc);
+}
+
+void emo_winograd4_finish_weight(int cin, int cout, const float *acc, float *dw) {
+    // dg = Gᵀ dU G (G as in emo_winograd4_prepare), 16 kernels at a time, one per lane: a row of
+    // 16 accumulator columns per element, the 9 taps scattered into dw [cout][cin][3][3].
+    static const float G[6][3] = {{0.25f, 0, 0},
+                                  {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                  {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                  {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                                  {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                                  {0, 0, 1}};
+    const int cinp = padded_channels(cin), by_input = cinp > cout;
+    const int rows = by_input ? cout : cin, columns = by_input ? cin : cout, pitch = by_input ? cinp : cout;
+    const ptrdiff_t block = (ptrdiff_t)cinp * cout;
+    // Lane c's kernel is 9·(c·apart) floats on: the next input channel, or the next output channel.
+    const int apart = by_input ? 1 : cin;
+    const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                             _mm512_set1_epi32(9 * apart));
+    for (int row = 0; row < rows; row++) {
+        for (int c0 = 0; c0 < columns; c0 += 16) {
+            const int n = columns - c0 < 16 ? columns - c0 : 16;
+            const __mmask16 mask = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+            __m512 t[3][6];  // Gᵀ dU
+            for (int a = 0; a < 3; a++)
+                for (int j = 0; j < 6; j++) t[a][j] = _mm512_setzero_ps();
+            for (int i = 0; i < 6; i++)
+                for (int j = 0; j < 6; j++) {
+                    const __m512 u = _mm512_maskz_loadu_ps(mask, acc + (6 * i + j) * block + (ptrdiff_t)row * pitch + c0);
+                    for (int a = 0; a < 3; a++)
+                        if (G[i][a] != 0) t[a][j] = _mm512_fmadd_ps(_mm512_set1_ps(G[i][a]), u, t[a][j]);
+                }
+            float *first = by_input ? dw + ((ptrdiff_t)row * cin + c0) * 9 : dw + ((ptrdiff_t)c0 * cin + row) * 9;
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++) {
+                    __m512 sum = _mm512_setzero_ps();
+                    for (int j = 0; j < 6; j++)
+                        if (G[j][b] != 0) sum = _mm512_fmadd_ps(t[a][j], _mm512_set1_ps(G[j][b]), sum);
+                    _mm512_mask_i32scatter_ps(first + 3 * a + b, mask, lanes, sum, 4);
+                }
         }
     }
 }

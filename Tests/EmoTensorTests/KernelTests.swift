@@ -76,9 +76,14 @@ import Testing
         .init(input: [1, 16, 5, 9], weight: [48, 16, 3, 3], stride: 1, padding: 2, dilation: 1, groups: 1),
         .init(input: [1, 16, 9, 75], weight: [16, 16, 3, 3], stride: 1, padding: Size2D(height: 1, width: 2),
               dilation: 1, groups: 1),
-        // F(2×2, 3×3) both ways (6×6), and F(4×4, 3×3) over three bands of tile rows
+        // F(2×2, 3×3) in every pass (6×6); F(4×4, 3×3) in every pass, over three bands of tile
+        // rows (32×72), with partial tiles (15×30: F(2×2) for the input gradient), with more input
+        // or more output channels
         .init(input: [2, 16, 6, 6], weight: [32, 16, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
-        .init(input: [1, 16, 33, 70], weight: [16, 16, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        .init(input: [1, 16, 32, 72], weight: [16, 16, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        .init(input: [1, 16, 17, 32], weight: [16, 16, 3, 3], stride: 1, padding: 0, dilation: 1, groups: 1),
+        .init(input: [2, 32, 8, 20], weight: [16, 32, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
+        .init(input: [1, 16, 12, 40], weight: [48, 16, 3, 3], stride: 1, padding: 1, dilation: 1, groups: 1),
     ]
 
     @Test(arguments: cases + directCases, ConvolutionAlgorithm.allCases)

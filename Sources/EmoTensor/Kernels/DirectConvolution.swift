@@ -10,8 +10,9 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// im2col + `cblas_sgemm` (any groups and dilation).
     case im2col
     /// The direct (im2col-free, indirect-product) kernels of `CEmoKernels`, with Winograd
-    /// F(2×2, 3×3) for 3×3 stride-1 shapes on AVX-512 (unless `EMOTENSOR_WINOGRAD=0`); groups 1,
-    /// dilation 1 only — other convolutions still use im2col.
+    /// F(4×4, 3×3) or F(2×2, 3×3) for 3×3 stride-1 shapes on AVX-512 (`EMOTENSOR_WINOGRAD=0`
+    /// turns it off, `=2` keeps the smaller, more exact tiles); groups 1, dilation 1 only — other
+    /// convolutions still use im2col.
     case direct
     /// The direct kernels with their portable C micro-kernels, on any CPU (what a CPU without
     /// AVX-512 runs; for tests).

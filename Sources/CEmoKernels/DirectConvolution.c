@@ -3,6 +3,7 @@
 #include "CEmoKernels.h"
 #include "ConvolutionLayout.h"
 #include "MicroKernels.h"
+#include "WinogradDriver.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -83,8 +84,12 @@ static int forward_tile(const emo_conv_shape *s) {
 static int data_tile(const emo_conv_shape *s) { return winograd_tile(s->height, s->width); }
 /// The weight gradient's tile follows the forward's (the same tiles of the same output).
 static int weight_tile(const emo_conv_shape *s) { return forward_tile(s); }
-/// Transformed elements per tile.
-static size_t tile_elements(int tile) { return (size_t)(tile + 2) * (tile + 2); }
+#if defined(__x86_64__)
+/// F(4×4, 3×3) or F(2×2, 3×3).
+static const emo_winograd_algorithm *winograd_algorithm(int tile) {
+    return tile == 4 ? &emo_winograd_f4x4 : &emo_winograd_f2x2;
+}
+#endif
 
 /// The input gradient by Winograd: the forward of dy with the kernels rotated by 180°, padded by
 /// 2 − p, input channels in whole vectors.
@@ -109,15 +114,16 @@ int emo_conv_output_height(const emo_conv_shape *s) { return (s->height + 2 * s-
 int emo_conv_output_width(const emo_conv_shape *s) { return (s->width + 2 * s->pw - s->kw) / s->sw + 1; }
 
 size_t emo_conv_forward_weights_count(const emo_conv_shape *s) {
-    if (forward_by_winograd(s)) return tile_elements(forward_tile(s)) * s->cin * s->cout;
+#if defined(__x86_64__)
+    if (forward_by_winograd(s)) return emo_winograd_kernels_count(winograd_algorithm(forward_tile(s)), s->cin, s->cout);
+#endif
     return (size_t)s->cin * s->kh * s->kw * s->cout;
 }
 
 void emo_conv_prepare_forward_weights(const emo_conv_shape *s, const float *weight, float *out) {
 #if defined(__x86_64__)
     if (forward_by_winograd(s)) {
-        if (forward_tile(s) == 4) emo_winograd4_prepare(s->cin, s->cout, weight, 0, out);
-        else emo_winograd_prepare(s->cin, s->cout, weight, 0, out);
+        emo_winograd_prepare(winograd_algorithm(forward_tile(s)), s->cin, s->cout, weight, 0, out);
         return;
     }
 #endif
@@ -149,15 +155,16 @@ void emo_conv_prepare_forward_weights(const emo_conv_shape *s, const float *weig
 }
 
 size_t emo_conv_data_weights_count(const emo_conv_shape *s) {
-    if (data_by_winograd(s)) return tile_elements(data_tile(s)) * s->cin * s->cout;
+#if defined(__x86_64__)
+    if (data_by_winograd(s)) return emo_winograd_kernels_count(winograd_algorithm(data_tile(s)), s->cin, s->cout);
+#endif
     return (size_t)s->cout * s->cin * s->kh * s->kw;
 }
 
 void emo_conv_prepare_data_weights(const emo_conv_shape *s, const float *weight, float *out) {
 #if defined(__x86_64__)
     if (data_by_winograd(s)) {
-        if (data_tile(s) == 4) emo_winograd4_prepare(s->cin, s->cout, weight, 1, out);
-        else emo_winograd_prepare(s->cin, s->cout, weight, 1, out);
+        emo_winograd_prepare(winograd_algorithm(data_tile(s)), s->cin, s->cout, weight, 1, out);
         return;
     }
 #endif
@@ -193,8 +200,7 @@ void emo_conv_prepare_data_weights(const emo_conv_shape *s, const float *weight,
 size_t emo_conv_weight_accumulator_count(const emo_conv_shape *s) {
 #if defined(__x86_64__)
     if (weight_by_winograd(s))
-        return (weight_tile(s) == 4 ? emo_winograd4_weight_accumulator_count : emo_winograd_weight_accumulator_count)(
-            s->cin, s->cout);
+        return emo_winograd_weight_accumulator_count(winograd_algorithm(weight_tile(s)), s->cin, s->cout);
 #endif
     return (size_t)emo_padded_k(s) * (size_t)emo_padded_cout(s);
 }
@@ -202,8 +208,7 @@ size_t emo_conv_weight_accumulator_count(const emo_conv_shape *s) {
 void emo_conv_finish_weight_gradient(const emo_conv_shape *s, const float *accumulator, float *dw) {
 #if defined(__x86_64__)
     if (weight_by_winograd(s)) {
-        (weight_tile(s) == 4 ? emo_winograd4_finish_weight : emo_winograd_finish_weight)(s->cin, s->cout, accumulator,
-                                                                                          dw);
+        emo_winograd_finish_weight(winograd_algorithm(weight_tile(s)), s->cin, s->cout, accumulator, dw);
         return;
     }
 #endif
@@ -224,8 +229,8 @@ void emo_conv_finish_weight_gradient(const emo_conv_shape *s, const float *accum
 size_t emo_conv_forward_scratch_bytes(const emo_conv_shape *s) {
 #if defined(__x86_64__)
     if (forward_by_winograd(s))
-        return (forward_tile(s) == 4 ? emo_winograd4_scratch_bytes : emo_winograd_scratch_bytes)(
-            s->cin, s->cout, s->height, s->width, s->ph, s->pw);
+        return emo_winograd_scratch_bytes(winograd_algorithm(forward_tile(s)), s->cin, s->cout, s->height, s->width,
+                                          s->ph, s->pw);
 #endif
     return emo_forward_scratch(s);
 }
@@ -234,8 +239,8 @@ size_t emo_conv_backward_data_scratch_bytes(const emo_conv_shape *s) {
 #if defined(__x86_64__)
     if (data_by_winograd(s)) {
         const int ho = emo_conv_output_height(s), wo = emo_conv_output_width(s);
-        return (data_tile(s) == 4 ? emo_winograd4_scratch_bytes : emo_winograd_scratch_bytes)(
-            s->cout, s->cin, ho, wo, 2 - s->ph, 2 - s->pw);
+        return emo_winograd_scratch_bytes(winograd_algorithm(data_tile(s)), s->cout, s->cin, ho, wo, 2 - s->ph,
+                                          2 - s->pw);
     }
 #endif
     return emo_data_scratch(s);
@@ -243,8 +248,8 @@ size_t emo_conv_backward_data_scratch_bytes(const emo_conv_shape *s) {
 size_t emo_conv_backward_weight_scratch_bytes(const emo_conv_shape *s) {
 #if defined(__x86_64__)
     if (weight_by_winograd(s))
-        return (weight_tile(s) == 4 ? emo_winograd4_weight_scratch_bytes : emo_winograd_weight_scratch_bytes)(
-            s->cin, s->cout, s->height, s->width, s->ph, s->pw);
+        return emo_winograd_weight_scratch_bytes(winograd_algorithm(weight_tile(s)), s->cin, s->cout, s->height,
+                                                 s->width, s->ph, s->pw);
 #endif
     return emo_weight_scratch(s);
 }
@@ -255,8 +260,8 @@ void emo_conv_forward_image(const emo_conv_shape *s, const float *x, const float
                             const float *residual, int relu, float *y, void *scratch) {
 #if defined(__x86_64__)
     if (forward_by_winograd(s)) {
-        (forward_tile(s) == 4 ? emo_winograd4_image : emo_winograd_image)(
-            s->cin, s->cout, s->height, s->width, s->ph, s->pw, x, forward_weights, bias, residual, relu, y, scratch);
+        emo_winograd_image(winograd_algorithm(forward_tile(s)), s->cin, s->cout, s->height, s->width, s->ph, s->pw, x,
+                           forward_weights, bias, residual, relu, y, scratch);
         return;
     }
     if (use_avx512(s)) {
@@ -272,8 +277,8 @@ void emo_conv_backward_data_image(const emo_conv_shape *s, const float *dy, cons
 #if defined(__x86_64__)
     if (data_by_winograd(s)) {
         const int ho = emo_conv_output_height(s), wo = emo_conv_output_width(s);
-        (data_tile(s) == 4 ? emo_winograd4_image : emo_winograd_image)(
-            s->cout, s->cin, ho, wo, 2 - s->ph, 2 - s->pw, dy, data_weights, NULL, NULL, 0, dx, scratch);
+        emo_winograd_image(winograd_algorithm(data_tile(s)), s->cout, s->cin, ho, wo, 2 - s->ph, 2 - s->pw, dy,
+                           data_weights, NULL, NULL, 0, dx, scratch);
         return;
     }
     if (use_avx512(s)) {
@@ -288,8 +293,8 @@ void emo_conv_backward_weight_images(const emo_conv_shape *s, int count, const f
                                      float *accumulator, void *scratch) {
 #if defined(__x86_64__)
     if (weight_by_winograd(s)) {
-        (weight_tile(s) == 4 ? emo_winograd4_weight_images : emo_winograd_weight_images)(
-            s->cin, s->cout, s->height, s->width, s->ph, s->pw, count, x, dy, accumulator, scratch);
+        emo_winograd_weight_images(winograd_algorithm(weight_tile(s)), s->cin, s->cout, s->height, s->width, s->ph,
+                                   s->pw, count, x, dy, accumulator, scratch);
         return;
     }
     if (use_avx512(s)) {

@@ -123,47 +123,6 @@ void emo_channels_last_padded_avx512(int cin, int h, int w, int top, int left, i
 void emo_rank_update_avx512(int M, int N, int T, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                             float *c, ptrdiff_t ldc);
 
-// Winograd F(2×2, 3×3), stride 1 (Winograd.c): y [cout][Ho][Wo] from x [cin][h][w] zero-padded by
-// ph, pw, with the epilogue; weights from emo_winograd_prepare (rotate: the input-gradient kernel,
-// whose input channels are the forward's cout).
-size_t emo_winograd_scratch_bytes(int cin, int cout, int h, int w, int ph, int pw);
-void emo_winograd_prepare(int cin, int cout, const float *weight, int rotate, float *u);
-void emo_winograd_image(int cin, int cout, int h, int w, int ph, int pw, const float *x, const float *u,
-                        const float *bias, const float *residual, int relu, float *y, void *scratch);
-
-/// U[e][cin][cout] = (G g Gᵀ)[e] for the n × 3 matrix G of a Winograd F(n − 2, 3) (n ≤ 6), e = n·i + j,
-/// from weight [cout][cin][3][3] (rotate: the input gradient's kernel, g rotated by 180°, and the
-/// blocks [cout][cin]).
-void emo_winograd_transform_kernels(int n, const float (*G)[3], int cin, int cout, const float *weight, int rotate,
-                                    float *u);
-
-// Winograd F(4×4, 3×3) (Winograd4x4.c): the same interface, for the larger images.
-size_t emo_winograd4_scratch_bytes(int cin, int cout, int h, int w, int ph, int pw);
-void emo_winograd4_prepare(int cin, int cout, const float *weight, int rotate, float *u);
-void emo_winograd4_image(int cin, int cout, int h, int w, int ph, int pw, const float *x, const float *u,
-                         const float *bias, const float *residual, int relu, float *y, void *scratch);
-size_t emo_winograd4_weight_accumulator_count(int cin, int cout);
-size_t emo_winograd4_weight_scratch_bytes(int cin, int cout, int h, int w, int ph, int pw);
-void emo_winograd4_weight_images(int cin, int cout, int h, int w, int ph, int pw, int count, const float *x,
-                                 const float *dy, float *acc, void *scratch);
-void emo_winograd4_finish_weight(int cin, int cout, const float *acc, float *dw);
-
-/// Tiles per chunk of a Winograd weight gradient with `elements` transformed elements per tile.
-int emo_winograd_weight_chunk_tiles(int elements, int cinp, int cout, int tw);
-/// dU[e] += Σ_t V[e][t]ᵀ dM[e][t] over the `tiles` tiles of a chunk of `chunk` (V [e][chunk][cinp],
-/// dM [e][chunk][cout]; cinp = cin rounded up to 16), for e < elements. The accumulator holds dUᵀ,
-/// [e][cout][cinp] with the input channels in the vectors, when cinp > cout, else dU [e][cinp][cout].
-void emo_winograd_accumulate(int elements, int cin, int cout, ptrdiff_t tiles, ptrdiff_t chunk, const float *v,
-                             const float *dm, float *acc);
-
-// The weight gradient by Winograd F(2×2, 3×3): acc (16 blocks of cin × cout, cin padded to whole
-// vectors: the gradient in the transformed domain) += that of `count` consecutive images
-// x [cin][h][w], dy [cout][Ho][Wo]; then dw [cout][cin][3][3] = Gᵀ acc G.
-size_t emo_winograd_weight_accumulator_count(int cin, int cout);
-size_t emo_winograd_weight_scratch_bytes(int cin, int cout, int h, int w, int ph, int pw);
-void emo_winograd_weight_images(int cin, int cout, int h, int w, int ph, int pw, int count, const float *x,
-                                const float *dy, float *acc, void *scratch);
-void emo_winograd_finish_weight(int cin, int cout, const float *acc, float *dw);
 #endif
 
 #endif

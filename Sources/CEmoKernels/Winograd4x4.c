@@ -10,62 +10,14 @@
 // of 1e-6 relative, against about 1e-7 for F(2×2, 3×3). The weight gradient, at the end of this
 // file, accumulates in the same transformed domain.
 #include "CEmoKernels.h"
-#include "ConvolutionLayout.h"
 #include "MicroKernels.h"
+#include "WinogradDriver.h"
 
-#include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
-
-/// The tile grid of one image: Ho × Wo outputs in th × tw tiles of 4×4, read from a zero-padded
-/// input of hp × wp = (4·th + 2) × (4·tw + 2).
-typedef struct {
-    int ho, wo, th, tw, hp, wp;
-    int band;  // tile rows per band
-} tile_grid;
-
-enum {
-    ELEMENTS = 36,   // transformed elements per tile
-    ROW_MARGIN = 80  // floats after each row of the row-transformed buffer (vector reads past the end)
-};
-
-static tile_grid make_grid(int cin, int cout, int h, int w, int ph, int pw) {
-    tile_grid g;
-    g.ho = h + 2 * ph - 2;
-    g.wo = w + 2 * pw - 2;
-    g.th = (g.ho + 3) / 4;
-    g.tw = (g.wo + 3) / 4;
-    g.hp = 4 * g.th + 2;
-    g.wp = 4 * g.tw + 2;
-    // V and M of a band (36 · tiles · (cin + cout) floats) within about 256 KiB of L2.
-    const long per_row = (long)ELEMENTS * g.tw * (cin + cout) * (long)sizeof(float);
-    g.band = (int)(262144 / per_row);
-    if (g.band < 1) g.band = 1;
-    if (g.band > g.th) g.band = g.th;
-    return g;
-}
-
-size_t emo_winograd4_scratch_bytes(int cin, int cout, int h, int w, int ph, int pw) {
-    const tile_grid g = make_grid(cin, cout, h, w, ph, pw);
-    const ptrdiff_t tiles = (ptrdiff_t)g.band * g.tw;
-    return emo_aligned_floats((ptrdiff_t)cin * g.hp * g.wp) + emo_aligned_floats(ELEMENTS * cin * tiles) +
-           emo_aligned_floats(ELEMENTS * tiles * cout) + emo_aligned_floats(4 * (ptrdiff_t)g.wo * cout) +
-           emo_aligned_floats(6 * (ptrdiff_t)(g.wp + ROW_MARGIN)) + emo_aligned_pointers(cin) + 64;
-}
-
-void emo_winograd4_prepare(int cin, int cout, const float *weight, int rotate, float *u) {
-    // G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙; 1⁄24 −1⁄12 ⅙; 0 0 1].
-    static const float G[6][3] = {{0.25f, 0, 0},
-                                  {-1.0f / 6, -1.0f / 6, -1.0f / 6},
-                                  {-1.0f / 6, 1.0f / 6, -1.0f / 6},
-                                  {1.0f / 24, 1.0f / 12, 1.0f / 6},
-                                  {1.0f / 24, -1.0f / 12, 1.0f / 6},
-                                  {0, 0, 1}};
-    emo_winograd_transform_kernels(6, G, cin, cout, weight, rotate, u);
-}
 
 /// Bᵀ on six values (one per row or column of a tile): rows of Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0;
 /// 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1].
@@ -95,9 +47,9 @@ static inline void output_transform(const __m512 m[6], __m512 out[4]) {
 /// six rows (whole rows at once, into s), then B on each tile's six columns, 16 tiles at a time:
 /// columns 4t + j of tiles t…t+15 are lanes ≡ j mod 4 of 64 floats (two rounds of even/odd
 /// splits), and columns 4t + 4, 4t + 5 those of j = 0, 1 moved by one tile.
-static void transform_input(const tile_grid *g, int cin, const float *plane, int ty0, int ty1, float *v,
+static void transform_input(const emo_winograd_grid *g, int cin, const float *plane, int ty0, int ty1, float *v,
                             ptrdiff_t tiles, float *s) {
-    const int stride = g->wp + ROW_MARGIN;
+    const int stride = g->wp + EMO_WINOGRAD_ROW_MARGIN;
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     const ptrdiff_t e_stride = (ptrdiff_t)cin * tiles;
@@ -140,7 +92,7 @@ static void transform_input(const tile_grid *g, int cin, const float *plane, int
 
 /// Aᵀ M A for the tiles of tile row ty (the band's tiles from `first`) into four channels-last
 /// output rows rows_out [4][Wo][cout].
-static void transform_output(const tile_grid *g, int cout, const float *m, ptrdiff_t tiles, ptrdiff_t first,
+static void transform_output(const emo_winograd_grid *g, int cout, const float *m, ptrdiff_t tiles, ptrdiff_t first,
                              float *rows_out) {
     const ptrdiff_t e_stride = tiles * cout, row = (ptrdiff_t)g->wo * cout;
     for (int tx = 0; tx < g->tw; tx++) {
@@ -164,64 +116,15 @@ static void transform_output(const tile_grid *g, int cout, const float *m, ptrdi
     }
 }
 
-void emo_winograd4_image(int cin, int cout, int h, int w, int ph, int pw, const float *x, const float *u,
-                         const float *bias, const float *residual, int relu, float *y, void *scratch) {
-    const tile_grid g = make_grid(cin, cout, h, w, ph, pw);
-    const ptrdiff_t band_tiles = (ptrdiff_t)g.band * g.tw, plane_in = (ptrdiff_t)g.hp * g.wp;
-    char *cursor = scratch;
-    float *padded = emo_take(&cursor, emo_aligned_floats(cin * plane_in));
-    float *v = emo_take(&cursor, emo_aligned_floats(ELEMENTS * cin * band_tiles));
-    float *m = emo_take(&cursor, emo_aligned_floats(ELEMENTS * band_tiles * cout));
-    float *rows_out = emo_take(&cursor, emo_aligned_floats(4 * (ptrdiff_t)g.wo * cout));
-    float *s = emo_take(&cursor, emo_aligned_floats(6 * (ptrdiff_t)(g.wp + ROW_MARGIN)));
-    const float **rows = emo_take(&cursor, emo_aligned_pointers(cin));
-    memset(s, 0, sizeof(float) * 6 * (size_t)(g.wp + ROW_MARGIN));
-    emo_copy_padded_avx512(x, cin, h, w, ph, pw, g.hp, g.wp, padded);
-    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
-    for (int ty0 = 0; ty0 < g.th; ty0 += g.band) {
-        const int ty1 = g.th - ty0 < g.band ? g.th : ty0 + g.band;
-        const ptrdiff_t tiles = (ptrdiff_t)(ty1 - ty0) * g.tw;
-        for (int c = 0; c < cin; c++) transform_input(&g, cin, padded + c * plane_in, ty0, ty1, v + c * tiles, tiles, s);
-        for (int e = 0; e < ELEMENTS; e++) {
-            for (int c = 0; c < cin; c++) rows[c] = v + ((ptrdiff_t)e * cin + c) * tiles;
-            emo_cgemm_row_avx512(cout, (int)tiles, 1, 0, cin, rows, u + (ptrdiff_t)e * cin * cout, cout,
-                                 m + (ptrdiff_t)e * tiles * cout, cout);
-        }
-        for (int ty = ty0; ty < ty1; ty++) {
-            transform_output(&g, cout, m, tiles, (ptrdiff_t)(ty - ty0) * g.tw, rows_out);
-            for (int r = 0; r < 4 && 4 * ty + r < g.ho; r++) {
-                const ptrdiff_t at = (ptrdiff_t)(4 * ty + r) * g.wo;
-                const emo_epilogue epilogue = {bias, residual ? residual + at : NULL, relu};
-                emo_store_channels_avx512(cout, g.wo, 1, rows_out + (ptrdiff_t)r * g.wo * cout, y + at, plane_out,
-                                          &epilogue);
-            }
-        }
-    }
-}
-
 // MARK: weight gradient
 
 // As for F(2×2, 3×3) (Winograd.c): dU[e] = Σ over tiles of V[e]ᵀ dM[e] with dM = A dy Aᵀ per 4×4
 // block of dy, accumulated over every image in the transformed domain, and dg = Gᵀ dU G at the
 // end; 36 products per tile and channel pair, for 16 outputs, against F(2×2)'s 16 for 4.
 
-static int padded_channels(int cin) { return (cin + 15) / 16 * 16; }
-
-size_t emo_winograd4_weight_accumulator_count(int cin, int cout) {
-    return ELEMENTS * (size_t)padded_channels(cin) * cout;
-}
-
-size_t emo_winograd4_weight_scratch_bytes(int cin, int cout, int h, int w, int ph, int pw) {
-    const tile_grid g = make_grid(cin, cout, h, w, ph, pw);
-    const int cinp = padded_channels(cin), chunk = emo_winograd_weight_chunk_tiles(ELEMENTS, cinp, cout, g.tw);
-    return emo_aligned_floats((ptrdiff_t)g.hp * g.wp * cinp) + emo_aligned_floats((ptrdiff_t)h * w * cinp) +
-           emo_aligned_floats((ptrdiff_t)g.ho * g.wo * cout) + emo_aligned_floats(ELEMENTS * (ptrdiff_t)chunk * cinp) +
-           emo_aligned_floats(ELEMENTS * (ptrdiff_t)chunk * cout) + 64;
-}
-
 /// V[e][t][cinp] = (Bᵀ d B)[e] for the tiles of tile row ty (t from `first`, `chunk` tiles per e),
 /// 16 channels at a time from the channels-last input xt [hp][wp][cinp].
-static void transform_input_row(const tile_grid *g, int cinp, const float *xt, int ty, float *v, ptrdiff_t first,
+static void transform_input_row(const emo_winograd_grid *g, int cinp, const float *xt, int ty, float *v, ptrdiff_t first,
                                 ptrdiff_t chunk) {
     const ptrdiff_t row = (ptrdiff_t)g->wp * cinp, e_stride = chunk * cinp;
     for (int tx = 0; tx < g->tw; tx++) {
@@ -260,7 +163,7 @@ static inline void gradient_transform(const __m512 a[4], __m512 out[6]) {
 
 /// dM[e][t][cout] = (A dy Aᵀ)[e] for the tiles of tile row ty (t from `first`, `chunk` tiles per
 /// e), from dyᵀ [Ho·Wo][cout]; rows and columns past the image are zero.
-static void transform_gradient_row(const tile_grid *g, int cout, const float *dyt, int ty, float *dm,
+static void transform_gradient_row(const emo_winograd_grid *g, int cout, const float *dyt, int ty, float *dm,
                                    ptrdiff_t first, ptrdiff_t chunk) {
     const __m512 zero = _mm512_setzero_ps();
     const ptrdiff_t e_stride = chunk * cout, row = (ptrdiff_t)g->wo * cout;
@@ -288,76 +191,16 @@ static void transform_gradient_row(const tile_grid *g, int cout, const float *dy
     }
 }
 
-void emo_winograd4_weight_images(int cin, int cout, int h, int w, int ph, int pw, int count, const float *x,
-                                 const float *dy, float *acc, void *scratch) {
-    const tile_grid g = make_grid(cin, cout, h, w, ph, pw);
-    const int cinp = padded_channels(cin);
-    const ptrdiff_t chunk = emo_winograd_weight_chunk_tiles(ELEMENTS, cinp, cout, g.tw);
-    char *cursor = scratch;
-    float *xt = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)g.hp * g.wp * cinp));
-    float *pixels = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)h * w * cinp));
-    float *dyt = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)g.ho * g.wo * cout));
-    float *v = emo_take(&cursor, emo_aligned_floats(ELEMENTS * chunk * cinp));
-    float *dm = emo_take(&cursor, emo_aligned_floats(ELEMENTS * chunk * cout));
-    const ptrdiff_t plane_out = (ptrdiff_t)g.ho * g.wo;
-    const ptrdiff_t image_in = (ptrdiff_t)cin * h * w, image_out = cout * plane_out;
-    ptrdiff_t filled = 0;
-    for (int image = 0; image < count; image++) {
-        emo_channels_last_padded_avx512(cin, h, w, ph, pw, g.hp, g.wp, x + image * image_in, pixels, xt);
-        emo_pixel_major_avx512(cout, plane_out, dy + image * image_out, plane_out, cout, dyt);
-        for (int ty = 0; ty < g.th; ty++) {
-            if (filled + g.tw > chunk) {
-                emo_winograd_accumulate(ELEMENTS, cin, cout, filled, chunk, v, dm, acc);
-                filled = 0;
-            }
-            transform_input_row(&g, cinp, xt, ty, v, filled, chunk);
-            transform_gradient_row(&g, cout, dyt, ty, dm, filled, chunk);
-            filled += g.tw;
-        }
-    }
-    if (filled > 0) emo_winograd_accumulate(ELEMENTS, cin, cout, filled, chunk, v, dm, acc);
-}
+/// G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙; 1⁄24 −1⁄12 ⅙; 0 0 1].
+static const float G[6][3] = {{0.25f, 0, 0},
+                              {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                              {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                              {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                              {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                              {0, 0, 1}};
 
-void emo_winograd4_finish_weight(int cin, int cout, const float *acc, float *dw) {
-    // dg = Gᵀ dU G (G as in emo_winograd4_prepare), 16 kernels at a time, one per lane: a row of
-    // 16 accumulator columns per element, the 9 taps scattered into dw [cout][cin][3][3].
-    static const float G[6][3] = {{0.25f, 0, 0},
-                                  {-1.0f / 6, -1.0f / 6, -1.0f / 6},
-                                  {-1.0f / 6, 1.0f / 6, -1.0f / 6},
-                                  {1.0f / 24, 1.0f / 12, 1.0f / 6},
-                                  {1.0f / 24, -1.0f / 12, 1.0f / 6},
-                                  {0, 0, 1}};
-    const int cinp = padded_channels(cin), by_input = cinp > cout;
-    const int rows = by_input ? cout : cin, columns = by_input ? cin : cout, pitch = by_input ? cinp : cout;
-    const ptrdiff_t block = (ptrdiff_t)cinp * cout;
-    // Lane c's kernel is 9·(c·apart) floats on: the next input channel, or the next output channel.
-    const int apart = by_input ? 1 : cin;
-    const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                             _mm512_set1_epi32(9 * apart));
-    for (int row = 0; row < rows; row++) {
-        for (int c0 = 0; c0 < columns; c0 += 16) {
-            const int n = columns - c0 < 16 ? columns - c0 : 16;
-            const __mmask16 mask = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-            __m512 t[3][6];  // Gᵀ dU
-            for (int a = 0; a < 3; a++)
-                for (int j = 0; j < 6; j++) t[a][j] = _mm512_setzero_ps();
-            for (int i = 0; i < 6; i++)
-                for (int j = 0; j < 6; j++) {
-                    const __m512 u = _mm512_maskz_loadu_ps(mask, acc + (6 * i + j) * block + (ptrdiff_t)row * pitch + c0);
-                    for (int a = 0; a < 3; a++)
-                        if (G[i][a] != 0) t[a][j] = _mm512_fmadd_ps(_mm512_set1_ps(G[i][a]), u, t[a][j]);
-                }
-            float *first = by_input ? dw + ((ptrdiff_t)row * cin + c0) * 9 : dw + ((ptrdiff_t)c0 * cin + row) * 9;
-            for (int a = 0; a < 3; a++)
-                for (int b = 0; b < 3; b++) {
-                    __m512 sum = _mm512_setzero_ps();
-                    for (int j = 0; j < 6; j++)
-                        if (G[j][b] != 0) sum = _mm512_fmadd_ps(t[a][j], _mm512_set1_ps(G[j][b]), sum);
-                    _mm512_mask_i32scatter_ps(first + 3 * a + b, mask, lanes, sum, 4);
-                }
-        }
-    }
-}
+const emo_winograd_algorithm emo_winograd_f4x4 = {4, G, transform_input, transform_output, transform_input_row,
+                                                  transform_gradient_row};
 
 #pragma clang attribute pop
 #endif

@@ -13,7 +13,6 @@
 #include "MicroKernels.h"
 #include "WinogradDriver.h"
 
-
 #if defined(__x86_64__)
 #include <immintrin.h>
 

@@ -7,12 +7,11 @@
 // 4×4 block is Aᵀ M A. That is 36 products per 16 outputs instead of F(2×2, 3×3)'s 64 (and the
 // direct 144), and the transformed tiles V and M are 1.8× smaller. The interpolation points are
 // 0, ±1, ±2 (Lavin & Gray 2016): in float32 the outputs differ from the direct sums by a few units
-// of 1e-6 relative, against about 1e-7 for F(2×2, 3×3). The weight gradient, at the end of this
-// file, accumulates in the same transformed domain.
+// of 1e-6 relative, against about 1e-7 for F(2×2, 3×3). The passes themselves are
+// WinogradDriver.c's; the weight gradient's transforms are at the end of this file.
 #include "CEmoKernels.h"
 #include "MicroKernels.h"
 #include "WinogradDriver.h"
-
 
 #if defined(__x86_64__)
 #include <immintrin.h>

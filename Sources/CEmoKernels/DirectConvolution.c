@@ -40,6 +40,9 @@ int emo_direct_conv_accelerated(void) { return cpu_has_avx512(); }
 /// Whether this shape runs on the AVX-512 build.
 static int use_avx512(const emo_conv_shape *s) { return !s->portable && cpu_has_avx512(); }
 
+#if defined(__x86_64__)
+// MARK: Winograd choice (AVX-512 only)
+
 /// EMOTENSOR_WINOGRAD=0 turns the Winograd path off, =2 or =4 forces its tile size (experiments,
 /// benchmarks); read once.
 static int winograd_setting(void) {
@@ -84,12 +87,10 @@ static int forward_tile(const emo_conv_shape *s) {
 static int data_tile(const emo_conv_shape *s) { return winograd_tile(s->height, s->width); }
 /// The weight gradient's tile follows the forward's (the same tiles of the same output).
 static int weight_tile(const emo_conv_shape *s) { return forward_tile(s); }
-#if defined(__x86_64__)
 /// F(4×4, 3×3) or F(2×2, 3×3).
 static const emo_winograd_algorithm *winograd_algorithm(int tile) {
     return tile == 4 ? &emo_winograd_f4x4 : &emo_winograd_f2x2;
 }
-#endif
 
 /// The input gradient by Winograd: the forward of dy with the kernels rotated by 180°, padded by
 /// 2 − p, input channels in whole vectors.
@@ -107,6 +108,7 @@ static int data_by_winograd(const emo_conv_shape *s) { return winograd_fits(s, s
 static int weight_by_winograd(const emo_conv_shape *s) {
     return winograd_fits(s, s->cout, s->cin) && (weight_tile(s) == 4 || s->cin >= 32 || s->cout >= 32);
 }
+#endif
 
 // MARK: geometry and layouts
 

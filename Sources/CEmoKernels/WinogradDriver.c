@@ -18,7 +18,6 @@
 
 emo_winograd_grid emo_winograd_make_grid(int m, int cin, int cout, int h, int w, int ph, int pw) {
     emo_winograd_grid g;
-    g.m = m;
     g.elements = (m + 2) * (m + 2);
     g.ho = h + 2 * ph - 2;
     g.wo = w + 2 * pw - 2;
@@ -208,21 +207,21 @@ void emo_winograd_finish_weight(const emo_winograd_algorithm *a, int cin, int co
             const int count = columns - c0 < 16 ? columns - c0 : 16;
             const __mmask16 mask = count == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
             __m512 t[3][6];  // Gᵀ dU
-            for (int a = 0; a < 3; a++)
-                for (int j = 0; j < n; j++) t[a][j] = _mm512_setzero_ps();
+            for (int r = 0; r < 3; r++)
+                for (int j = 0; j < n; j++) t[r][j] = _mm512_setzero_ps();
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) {
                     const __m512 du = _mm512_maskz_loadu_ps(mask, acc + (n * i + j) * block + (ptrdiff_t)row * pitch + c0);
-                    for (int a = 0; a < 3; a++)
-                        if (G[i][a] != 0) t[a][j] = _mm512_fmadd_ps(_mm512_set1_ps(G[i][a]), du, t[a][j]);
+                    for (int r = 0; r < 3; r++)
+                        if (G[i][r] != 0) t[r][j] = _mm512_fmadd_ps(_mm512_set1_ps(G[i][r]), du, t[r][j]);
                 }
             float *first = by_input ? dw + ((ptrdiff_t)row * cin + c0) * 9 : dw + ((ptrdiff_t)c0 * cin + row) * 9;
-            for (int a = 0; a < 3; a++)
-                for (int b = 0; b < 3; b++) {
+            for (int r = 0; r < 3; r++)
+                for (int c = 0; c < 3; c++) {
                     __m512 sum = _mm512_setzero_ps();
                     for (int j = 0; j < n; j++)
-                        if (G[j][b] != 0) sum = _mm512_fmadd_ps(t[a][j], _mm512_set1_ps(G[j][b]), sum);
-                    _mm512_mask_i32scatter_ps(first + 3 * a + b, mask, lanes, sum, 4);
+                        if (G[j][c] != 0) sum = _mm512_fmadd_ps(t[r][j], _mm512_set1_ps(G[j][c]), sum);
+                    _mm512_mask_i32scatter_ps(first + 3 * r + c, mask, lanes, sum, 4);
                 }
         }
     }

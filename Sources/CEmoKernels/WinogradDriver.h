@@ -10,7 +10,7 @@
 /// The tile grid of one image: Ho × Wo outputs in th × tw tiles of m × m, read from a zero-padded
 /// input of hp × wp = (m·th + 2) × (m·tw + 2).
 typedef struct {
-    int m, elements;  // output tile side; transformed elements per tile, (m + 2)²
+    int elements;  // transformed elements per tile, (m + 2)²
     int ho, wo, th, tw, hp, wp;
     int band;  // tile rows per band
 } emo_winograd_grid;

@@ -4,7 +4,10 @@ import Testing
 
 /// The fast kernels against their plain-loop oracles (`ReferenceKernels`). Relative error is
 /// max|fast − reference| / max|reference| per tensor; the bound is 1e-5 (float32 rounding of sums
-/// of at most a few hundred products).
+/// of at most a few hundred products), and 2e-5 for weight gradients: Winograd F(4×4, 3×3) sums
+/// them over every tile in its transformed domain, where the terms are larger than the result
+/// (measured up to 1.7e-5 on the model's shapes against double sums, docs/performance.md; a wrong
+/// coefficient gives 1e-3 and more).
 @Suite struct KernelTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var input: [Int], weight: [Int], stride: Size2D, padding: Size2D, dilation: Size2D, groups: Int
@@ -124,7 +127,7 @@ import Testing
             outputGradient: dy, input: x, weight: w, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
         #expect(relativeError(fastGradients.input!, slowGradients.input) <= 1e-5,
                 "input gradient \(c.testDescription) \(algorithm)", sourceLocation: sourceLocation)
-        #expect(relativeError(fastGradients.weight!, slowGradients.weight) <= 1e-5,
+        #expect(relativeError(fastGradients.weight!, slowGradients.weight) <= 2e-5,
                 "weight gradient \(c.testDescription) \(algorithm)", sourceLocation: sourceLocation)
         #expect(relativeError(fastGradients.bias!, slowGradients.bias) <= 1e-5, sourceLocation: sourceLocation)
     }

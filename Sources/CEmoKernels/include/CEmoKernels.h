@@ -19,8 +19,9 @@
 /// phase at a time (read in place with channels in the vectors, from a zero-margined grid
 /// otherwise); the gradient with respect to the weight accumulates outer products of the shifted
 /// input rows with the transposed output gradient, each tile of rows over only the output pixels
-/// where its taps read inside the image. 3×3 stride-1 convolutions run by Winograd F(2×2, 3×3) on
-/// AVX-512 (all three passes; the weight gradient only with 32 or more channels on one side).
+/// where its taps read inside the image. 3×3 stride-1 convolutions run by Winograd on AVX-512, in
+/// all three passes: F(4×4, 3×3) where it needs at most 0.6 of F(2×2, 3×3)'s products, F(2×2)
+/// otherwise (whose weight gradient only with 32 or more channels on one side).
 ///
 /// Only groups = 1 and dilation = 1 are covered; EmoTensor falls back to im2col + sgemm otherwise.
 /// Weights use PyTorch's layout [cout][cin][kh][kw]; images are [C][H][W] float32.
@@ -50,7 +51,8 @@ int emo_conv_output_width(const emo_conv_shape *shape);
 /// shape uses the portable ones.
 int emo_direct_conv_accelerated(void);
 
-/// Floats of the forward weight layout: cin·kh·kw·cout.
+/// Floats of the forward weight layout: cin·kh·kw·cout, or (m + 2)²·cin·cout for Winograd
+/// F(m×m, 3×3).
 size_t emo_conv_forward_weights_count(const emo_conv_shape *shape);
 /// PyTorch weight [cout][cin·kh·kw] → the forward layout [cin·kh·kw][cout] (rows tap-major,
 /// [kh·kw][cin], where output channels fill whole vectors).
@@ -62,7 +64,7 @@ size_t emo_conv_forward_scratch_bytes(const emo_conv_shape *shape);
 void emo_conv_forward_image(const emo_conv_shape *shape, const float *x, const float *forward_weights,
                             const float *bias, const float *residual, int relu, float *y, void *scratch);
 
-/// Floats of the input-gradient weight layout: cout·cin·kh·kw.
+/// Floats of the input-gradient weight layout: cout·cin·kh·kw, or (m + 2)²·cin·cout for Winograd.
 size_t emo_conv_data_weights_count(const emo_conv_shape *shape);
 /// PyTorch weight → the input-gradient layout (per phase: [cout·taps][cin]).
 void emo_conv_prepare_data_weights(const emo_conv_shape *shape, const float *weight, float *out);
@@ -73,9 +75,10 @@ void emo_conv_backward_data_image(const emo_conv_shape *shape, const float *dy, 
                                   float *dx, void *scratch);
 
 /// Floats of the weight-gradient accumulator: cin·kh·kw rounded up to whole micro-kernel tiles,
-/// times cout rounded up to 16 (the gradient transposed, [k][cout]); for a Winograd weight
-/// gradient (3×3 stride 1 on AVX-512), 16 transformed [cin][cout] blocks. Zero it before the
-/// first image; accumulators of disjoint images may be summed elementwise.
+/// times cout rounded up to 16 (the gradient transposed, [k][cout]); for a Winograd F(m×m, 3×3)
+/// weight gradient (3×3 stride 1 on AVX-512), (m + 2)² transformed blocks of cin rounded up to 16
+/// times cout (transposed when the input channels are the wider side). Zero it before the first
+/// image; accumulators of disjoint images may be summed elementwise.
 size_t emo_conv_weight_accumulator_count(const emo_conv_shape *shape);
 /// Bytes of scratch `emo_conv_backward_weight_images` needs.
 size_t emo_conv_backward_weight_scratch_bytes(const emo_conv_shape *shape);

@@ -141,8 +141,8 @@ enum DirectConvolution {
     /// Gradients with respect to the input and the weight (each only when asked for), in one
     /// parallel job: the weight gradient's parts first (one fixed contiguous range of images per
     /// worker, each with its own accumulator, summed in worker order: the gradient is the same float
-    /// for float from run to run, and there is one accumulator per core, not per part — 16·Cin·Cout
-    /// floats for a Winograd gradient), then the input gradient's smaller parts, which the workers
+    /// for float from run to run, and there is one accumulator per core, not per part — up to
+    /// 36·Cin·Cout floats for a Winograd gradient), then the input gradient's smaller parts, which the workers
     /// claim as they come free, so neither waits for the other at the end.
     static func backward(
         outputGradient dy: Tensor, input x: Tensor, weight: Tensor, geometry g: ConvolutionGeometry,

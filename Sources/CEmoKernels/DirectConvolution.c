@@ -63,34 +63,33 @@ static int winograd_fits(const emo_conv_shape *s, int vectors, int summed) {
            s->ph <= 2 && s->pw <= 2 && vectors % 16 == 0 && summed >= 16;
 }
 
-/// The forward pass by Winograd (Winograd.c, Winograd4x4.c; tile size: winograd_tile): output
+/// The forward pass by Winograd (Winograd.c, Winograd4x4.c; which: winograd_algorithm): output
 /// channels in whole vectors, at least 16 input channels (F(2×2, 3×3) alone measured 1.23–1.80×
 /// the direct forward on the model's 3×3 stride-1 shapes, single thread).
 static int forward_by_winograd(const emo_conv_shape *s) { return winograd_fits(s, s->cout, s->cin); }
 
-/// The output tile of a Winograd pass whose output is ho × wo: 4 (F(4×4, 3×3), Winograd4x4.c)
-/// where it runs at most 0.6 of the products of F(2×2, 3×3), counting the outputs of partial
-/// tiles, 2 otherwise. F(4×4)'s transformed kernels are 2.25 times as large, and every image reads
-/// all of them (2.4 MB for 128 → 128 channels). Measured, GFLOP/s of direct work, F(2×2) against
-/// F(4×4), single thread: 64 → 64 channels at 8×19 outputs 171 / 273 (F(4×4) runs 0.56 of the
-/// products), 6×6 135 / 93 (1.00), 2×5 97 / 57 (1.50); 16 → 16 at 32×75 91 / 127–158 (0.50).
+/// The Winograd algorithm of a pass whose output is ho × wo: F(4×4, 3×3) (Winograd4x4.c) where it
+/// runs at most 0.6 of the products of F(2×2, 3×3), counting the outputs of partial tiles,
+/// F(2×2, 3×3) otherwise. F(4×4)'s transformed kernels are 2.25 times as large, and every image
+/// reads all of them (2.4 MB for 128 → 128 channels). Measured, GFLOP/s of direct work, F(2×2)
+/// against F(4×4), single thread: 64 → 64 channels at 8×19 outputs 171 / 273 (F(4×4) runs 0.56 of
+/// the products), 6×6 135 / 93 (1.00), 2×5 97 / 57 (1.50); 16 → 16 at 32×75 91 / 127–158 (0.50).
 /// At 4×10 (0.68), 128 → 128 channels, 194 / 220 single thread but 2.24 / 2.37 ms for the batch's
 /// forward with both cores (emohr bench ops).
-static int winograd_tile(int ho, int wo) {
-    if (winograd_setting() > 1) return winograd_setting();
+static const emo_winograd_algorithm *winograd_algorithm(int ho, int wo) {
+    if (winograd_setting() > 1) return winograd_setting() == 4 ? &emo_winograd_f4x4 : &emo_winograd_f2x2;
     const long f4 = 36L * ((ho + 3) / 4) * ((wo + 3) / 4), f2 = 16L * ((ho + 1) / 2) * ((wo + 1) / 2);
-    return 5 * f4 <= 3 * f2 ? 4 : 2;
+    return 5 * f4 <= 3 * f2 ? &emo_winograd_f4x4 : &emo_winograd_f2x2;
 }
-static int forward_tile(const emo_conv_shape *s) {
-    return winograd_tile(emo_conv_output_height(s), emo_conv_output_width(s));
+static const emo_winograd_algorithm *forward_algorithm(const emo_conv_shape *s) {
+    return winograd_algorithm(emo_conv_output_height(s), emo_conv_output_width(s));
 }
-static int data_tile(const emo_conv_shape *s) { return winograd_tile(s->height, s->width); }
-/// The weight gradient's tile follows the forward's (the same tiles of the same output).
-static int weight_tile(const emo_conv_shape *s) { return forward_tile(s); }
-/// F(4×4, 3×3) or F(2×2, 3×3).
-static const emo_winograd_algorithm *winograd_algorithm(int tile) {
-    return tile == 4 ? &emo_winograd_f4x4 : &emo_winograd_f2x2;
+/// The input gradient's output is dx, h × w.
+static const emo_winograd_algorithm *data_algorithm(const emo_conv_shape *s) {
+    return winograd_algorithm(s->height, s->width);
 }
+/// The weight gradient's tiles are the forward's (the same tiles of the same output).
+static const emo_winograd_algorithm *weight_algorithm(const emo_conv_shape *s) { return forward_algorithm(s); }
 
 /// The input gradient by Winograd: the forward of dy with the kernels rotated by 180°, padded by
 /// 2 − p, input channels in whole vectors.
@@ -106,7 +105,7 @@ static int data_by_winograd(const emo_conv_shape *s) { return winograd_fits(s, s
 /// less exact: max relative error 0.8–1.7e-5 against 1.2–4.5e-6 on the model's shapes
 /// (docs/performance.md); EMOTENSOR_WINOGRAD=2 keeps F(2×2, 3×3) everywhere.
 static int weight_by_winograd(const emo_conv_shape *s) {
-    return winograd_fits(s, s->cout, s->cin) && (weight_tile(s) == 4 || s->cin >= 32 || s->cout >= 32);
+    return winograd_fits(s, s->cout, s->cin) && (weight_algorithm(s) == &emo_winograd_f4x4 || s->cin >= 32 || s->cout >= 32);
 }
 #endif
 
@@ -117,7 +116,7 @@ int emo_conv_output_width(const emo_conv_shape *s) { return (s->width + 2 * s->p
 
 size_t emo_conv_forward_weights_count(const emo_conv_shape *s) {
 #if defined(__x86_64__)
-    if (forward_by_winograd(s)) return emo_winograd_kernels_count(winograd_algorithm(forward_tile(s)), s->cin, s->cout);
+    if (forward_by_winograd(s)) return emo_winograd_kernels_count(forward_algorithm(s), s->cin, s->cout);
 #endif
     return (size_t)s->cin * s->kh * s->kw * s->cout;
 }
@@ -125,7 +124,7 @@ size_t emo_conv_forward_weights_count(const emo_conv_shape *s) {
 void emo_conv_prepare_forward_weights(const emo_conv_shape *s, const float *weight, float *out) {
 #if defined(__x86_64__)
     if (forward_by_winograd(s)) {
-        emo_winograd_prepare(winograd_algorithm(forward_tile(s)), s->cin, s->cout, weight, 0, out);
+        emo_winograd_prepare(forward_algorithm(s), s->cin, s->cout, weight, 0, out);
         return;
     }
 #endif
@@ -158,7 +157,7 @@ void emo_conv_prepare_forward_weights(const emo_conv_shape *s, const float *weig
 
 size_t emo_conv_data_weights_count(const emo_conv_shape *s) {
 #if defined(__x86_64__)
-    if (data_by_winograd(s)) return emo_winograd_kernels_count(winograd_algorithm(data_tile(s)), s->cin, s->cout);
+    if (data_by_winograd(s)) return emo_winograd_kernels_count(data_algorithm(s), s->cin, s->cout);
 #endif
     return (size_t)s->cout * s->cin * s->kh * s->kw;
 }
@@ -166,7 +165,7 @@ size_t emo_conv_data_weights_count(const emo_conv_shape *s) {
 void emo_conv_prepare_data_weights(const emo_conv_shape *s, const float *weight, float *out) {
 #if defined(__x86_64__)
     if (data_by_winograd(s)) {
-        emo_winograd_prepare(winograd_algorithm(data_tile(s)), s->cin, s->cout, weight, 1, out);
+        emo_winograd_prepare(data_algorithm(s), s->cin, s->cout, weight, 1, out);
         return;
     }
 #endif
@@ -202,7 +201,7 @@ void emo_conv_prepare_data_weights(const emo_conv_shape *s, const float *weight,
 size_t emo_conv_weight_accumulator_count(const emo_conv_shape *s) {
 #if defined(__x86_64__)
     if (weight_by_winograd(s))
-        return emo_winograd_weight_accumulator_count(winograd_algorithm(weight_tile(s)), s->cin, s->cout);
+        return emo_winograd_weight_accumulator_count(weight_algorithm(s), s->cin, s->cout);
 #endif
     return (size_t)emo_padded_k(s) * (size_t)emo_padded_cout(s);
 }
@@ -210,7 +209,7 @@ size_t emo_conv_weight_accumulator_count(const emo_conv_shape *s) {
 void emo_conv_finish_weight_gradient(const emo_conv_shape *s, const float *accumulator, float *dw) {
 #if defined(__x86_64__)
     if (weight_by_winograd(s)) {
-        emo_winograd_finish_weight(winograd_algorithm(weight_tile(s)), s->cin, s->cout, accumulator, dw);
+        emo_winograd_finish_weight(weight_algorithm(s), s->cin, s->cout, accumulator, dw);
         return;
     }
 #endif
@@ -231,7 +230,7 @@ void emo_conv_finish_weight_gradient(const emo_conv_shape *s, const float *accum
 size_t emo_conv_forward_scratch_bytes(const emo_conv_shape *s) {
 #if defined(__x86_64__)
     if (forward_by_winograd(s))
-        return emo_winograd_scratch_bytes(winograd_algorithm(forward_tile(s)), s->cin, s->cout, s->height, s->width,
+        return emo_winograd_scratch_bytes(forward_algorithm(s), s->cin, s->cout, s->height, s->width,
                                           s->ph, s->pw);
 #endif
     return emo_forward_scratch(s);
@@ -241,7 +240,7 @@ size_t emo_conv_backward_data_scratch_bytes(const emo_conv_shape *s) {
 #if defined(__x86_64__)
     if (data_by_winograd(s)) {
         const int ho = emo_conv_output_height(s), wo = emo_conv_output_width(s);
-        return emo_winograd_scratch_bytes(winograd_algorithm(data_tile(s)), s->cout, s->cin, ho, wo, 2 - s->ph,
+        return emo_winograd_scratch_bytes(data_algorithm(s), s->cout, s->cin, ho, wo, 2 - s->ph,
                                           2 - s->pw);
     }
 #endif
@@ -250,7 +249,7 @@ size_t emo_conv_backward_data_scratch_bytes(const emo_conv_shape *s) {
 size_t emo_conv_backward_weight_scratch_bytes(const emo_conv_shape *s) {
 #if defined(__x86_64__)
     if (weight_by_winograd(s))
-        return emo_winograd_weight_scratch_bytes(winograd_algorithm(weight_tile(s)), s->cin, s->cout, s->height,
+        return emo_winograd_weight_scratch_bytes(weight_algorithm(s), s->cin, s->cout, s->height,
                                                  s->width, s->ph, s->pw);
 #endif
     return emo_weight_scratch(s);
@@ -262,7 +261,7 @@ void emo_conv_forward_image(const emo_conv_shape *s, const float *x, const float
                             const float *residual, int relu, float *y, void *scratch) {
 #if defined(__x86_64__)
     if (forward_by_winograd(s)) {
-        emo_winograd_image(winograd_algorithm(forward_tile(s)), s->cin, s->cout, s->height, s->width, s->ph, s->pw, x,
+        emo_winograd_image(forward_algorithm(s), s->cin, s->cout, s->height, s->width, s->ph, s->pw, x,
                            forward_weights, bias, residual, relu, y, scratch);
         return;
     }
@@ -279,7 +278,7 @@ void emo_conv_backward_data_image(const emo_conv_shape *s, const float *dy, cons
 #if defined(__x86_64__)
     if (data_by_winograd(s)) {
         const int ho = emo_conv_output_height(s), wo = emo_conv_output_width(s);
-        emo_winograd_image(winograd_algorithm(data_tile(s)), s->cout, s->cin, ho, wo, 2 - s->ph, 2 - s->pw, dy,
+        emo_winograd_image(data_algorithm(s), s->cout, s->cin, ho, wo, 2 - s->ph, 2 - s->pw, dy,
                            data_weights, NULL, NULL, 0, dx, scratch);
         return;
     }
@@ -295,7 +294,7 @@ void emo_conv_backward_weight_images(const emo_conv_shape *s, int count, const f
                                      float *accumulator, void *scratch) {
 #if defined(__x86_64__)
     if (weight_by_winograd(s)) {
-        emo_winograd_weight_images(winograd_algorithm(weight_tile(s)), s->cin, s->cout, s->height, s->width, s->ph,
+        emo_winograd_weight_images(weight_algorithm(s), s->cin, s->cout, s->height, s->width, s->ph,
                                    s->pw, count, x, dy, accumulator, scratch);
         return;
     }

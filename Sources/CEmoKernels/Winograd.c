@@ -14,8 +14,6 @@
 #include "WinogradDriver.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
 
 /// V[e][c][t − first tile] for the tile rows [ty0, ty1) of channel c's padded plane.
@@ -40,8 +38,7 @@ static void transform_input(const emo_winograd_grid *g, int cin, const float *pl
             float *v0 = v + (4 * i) * cin * tiles + at, *v1 = v0 + cin * tiles, *v2 = v1 + cin * tiles,
                   *v3 = v2 + cin * tiles;
             for (int t = 0; t < g->tw; t += 16) {
-                const int n = g->tw - t < 16 ? g->tw - t : 16;
-                const __mmask16 mask = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+                const __mmask16 mask = emo_first_lanes(g->tw - t);
                 // Columns 2t, 2t+1, 2t+2, 2t+3 of tiles t…t+15: the even/odd lanes of 32 floats.
                 const __m512 a = _mm512_loadu_ps(row + 2 * t), b = _mm512_loadu_ps(row + 2 * t + 16);
                 const __m512 a2 = _mm512_loadu_ps(row + 2 * t + 2), b2 = _mm512_loadu_ps(row + 2 * t + 18);

@@ -14,8 +14,6 @@
 #include "WinogradDriver.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
 
 /// Bᵀ on six values (one per row or column of a tile): rows of Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0;
@@ -55,7 +53,7 @@ static void transform_input(const emo_winograd_grid *g, int cin, const float *pl
     for (int ty = ty0; ty < ty1; ty++) {
         const float *r = plane + (ptrdiff_t)(4 * ty) * g->wp;
         for (int j = 0; j < g->wp; j += 16) {
-            const __mmask16 mask = g->wp - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (g->wp - j)) - 1);
+            const __mmask16 mask = emo_first_lanes(g->wp - j);
             __m512 d[6], o[6];
             for (int i = 0; i < 6; i++) d[i] = _mm512_maskz_loadu_ps(mask, r + (ptrdiff_t)i * g->wp + j);
             input_transform(d, o);
@@ -66,8 +64,7 @@ static void transform_input(const emo_winograd_grid *g, int cin, const float *pl
             const float *row = s + (ptrdiff_t)i * stride;
             float *out = v + (ptrdiff_t)(6 * i) * e_stride + at;
             for (int t = 0; t < g->tw; t += 16) {
-                const int n = g->tw - t < 16 ? g->tw - t : 16;
-                const __mmask16 mask = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+                const __mmask16 mask = emo_first_lanes(g->tw - t);
                 const float *p = row + 4 * t;
                 const __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
                 const __m512 c = _mm512_loadu_ps(p + 32), d = _mm512_loadu_ps(p + 48);

@@ -12,11 +12,17 @@
 #include <string.h>
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
 
-emo_winograd_grid emo_winograd_make_grid(int m, int cin, int cout, int h, int w, int ph, int pw) {
+/// Input channels rounded up to whole vectors: the row length of V and of the channels-last input.
+static int padded_channels(int cin) { return (cin + 15) / 16 * 16; }
+
+/// Whether the weight gradient's accumulator holds dUᵀ, [e][cout][cinp] with the input channels
+/// in the vectors, or dU, [e][cinp][cout]: the wider side goes in the vectors (fewer broadcasts
+/// per product).
+static int input_channels_in_vectors(int cin, int cout) { return padded_channels(cin) > cout; }
+
+static emo_winograd_grid make_grid(int m, int cin, int cout, int h, int w, int ph, int pw) {
     emo_winograd_grid g;
     g.elements = (m + 2) * (m + 2);
     g.ho = h + 2 * ph - 2;
@@ -35,7 +41,7 @@ emo_winograd_grid emo_winograd_make_grid(int m, int cin, int cout, int h, int w,
 
 size_t emo_winograd_scratch_bytes(const emo_winograd_algorithm *a, int cin, int cout, int h, int w, int ph, int pw) {
     const int m = a->m;
-    const emo_winograd_grid g = emo_winograd_make_grid(m, cin, cout, h, w, ph, pw);
+    const emo_winograd_grid g = make_grid(m, cin, cout, h, w, ph, pw);
     const ptrdiff_t tiles = (ptrdiff_t)g.band * g.tw;
     return emo_aligned_floats((ptrdiff_t)cin * g.hp * g.wp) + emo_aligned_floats(g.elements * cin * tiles) +
            emo_aligned_floats(g.elements * tiles * cout) + emo_aligned_floats((ptrdiff_t)m * g.wo * cout) +
@@ -45,7 +51,7 @@ size_t emo_winograd_scratch_bytes(const emo_winograd_algorithm *a, int cin, int 
 void emo_winograd_image(const emo_winograd_algorithm *a, int cin, int cout, int h, int w, int ph, int pw,
                         const float *x, const float *u, const float *bias, const float *residual, int relu, float *y,
                         void *scratch) {
-    const emo_winograd_grid g = emo_winograd_make_grid(a->m, cin, cout, h, w, ph, pw);
+    const emo_winograd_grid g = make_grid(a->m, cin, cout, h, w, ph, pw);
     const int elements = g.elements;
     const ptrdiff_t band_tiles = (ptrdiff_t)g.band * g.tw, plane_in = (ptrdiff_t)g.hp * g.wp;
     const size_t s_floats = (size_t)(a->m + 2) * (size_t)(g.wp + EMO_WINOGRAD_ROW_MARGIN);
@@ -91,23 +97,23 @@ static int chunk_tiles(const emo_winograd_grid *g, int cinp, int cout) {
 }
 
 size_t emo_winograd_weight_accumulator_count(const emo_winograd_algorithm *a, int cin, int cout) {
-    return (size_t)(a->m + 2) * (a->m + 2) * (size_t)emo_winograd_padded_channels(cin) * cout;
+    return (size_t)(a->m + 2) * (a->m + 2) * (size_t)padded_channels(cin) * cout;
 }
 
 size_t emo_winograd_weight_scratch_bytes(const emo_winograd_algorithm *a, int cin, int cout, int h, int w, int ph,
                                          int pw) {
-    const emo_winograd_grid g = emo_winograd_make_grid(a->m, cin, cout, h, w, ph, pw);
-    const int cinp = emo_winograd_padded_channels(cin), chunk = chunk_tiles(&g, cinp, cout);
+    const emo_winograd_grid g = make_grid(a->m, cin, cout, h, w, ph, pw);
+    const int cinp = padded_channels(cin), chunk = chunk_tiles(&g, cinp, cout);
     return emo_aligned_floats((ptrdiff_t)g.hp * g.wp * cinp) + emo_aligned_floats((ptrdiff_t)h * w * cinp) +
            emo_aligned_floats((ptrdiff_t)g.ho * g.wo * cout) + emo_aligned_floats(g.elements * (ptrdiff_t)chunk * cinp) +
            emo_aligned_floats(g.elements * (ptrdiff_t)chunk * cout) + 64;
 }
 
 /// dU[e] += Σ_t V[e][t]ᵀ dM[e][t] over the `tiles` tiles of a chunk (or dUᵀ: see
-/// emo_winograd_input_channels_in_vectors).
+/// input_channels_in_vectors).
 static void accumulate(int elements, int cin, int cout, ptrdiff_t tiles, ptrdiff_t chunk, const float *v,
                        const float *dm, float *acc) {
-    const int cinp = emo_winograd_padded_channels(cin), by_input = emo_winograd_input_channels_in_vectors(cin, cout);
+    const int cinp = padded_channels(cin), by_input = input_channels_in_vectors(cin, cout);
     for (int e = 0; e < elements; e++) {
         const float *ve = v + (ptrdiff_t)e * chunk * cinp, *dme = dm + (ptrdiff_t)e * chunk * cout;
         float *acce = acc + (ptrdiff_t)e * cinp * cout;
@@ -118,8 +124,8 @@ static void accumulate(int elements, int cin, int cout, ptrdiff_t tiles, ptrdiff
 
 void emo_winograd_weight_images(const emo_winograd_algorithm *a, int cin, int cout, int h, int w, int ph, int pw,
                                 int count, const float *x, const float *dy, float *acc, void *scratch) {
-    const emo_winograd_grid g = emo_winograd_make_grid(a->m, cin, cout, h, w, ph, pw);
-    const int cinp = emo_winograd_padded_channels(cin);
+    const emo_winograd_grid g = make_grid(a->m, cin, cout, h, w, ph, pw);
+    const int cinp = padded_channels(cin);
     const ptrdiff_t chunk = chunk_tiles(&g, cinp, cout);
     char *cursor = scratch;
     float *xt = emo_take(&cursor, emo_aligned_floats((ptrdiff_t)g.hp * g.wp * cinp));
@@ -170,8 +176,7 @@ void emo_winograd_prepare(const emo_winograd_algorithm *a, int cin, int cout, co
     const __m512i lanes = kernel_lanes(rotate ? 1 : cin);
     for (int row = 0; row < rows; row++) {
         for (int c0 = 0; c0 < columns; c0 += 16) {
-            const int count = columns - c0 < 16 ? columns - c0 : 16;
-            const __mmask16 mask = count == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
+            const __mmask16 mask = emo_first_lanes(columns - c0);
             const float *first = rotate ? weight + ((ptrdiff_t)row * cin + c0) * 9 : weight + ((ptrdiff_t)c0 * cin + row) * 9;
             __m512 g[9];
             for (int t = 0; t < 9; t++)
@@ -198,14 +203,13 @@ void emo_winograd_finish_weight(const emo_winograd_algorithm *a, int cin, int co
     const float (*G)[3] = a->G;
     // dg = Gᵀ dU G, 16 kernels at a time, one per lane: a row of 16 accumulator columns per
     // element, the 9 taps scattered into dw.
-    const int cinp = emo_winograd_padded_channels(cin), by_input = emo_winograd_input_channels_in_vectors(cin, cout);
+    const int cinp = padded_channels(cin), by_input = input_channels_in_vectors(cin, cout);
     const int rows = by_input ? cout : cin, columns = by_input ? cin : cout, pitch = by_input ? cinp : cout;
     const ptrdiff_t block = (ptrdiff_t)cinp * cout;
     const __m512i lanes = kernel_lanes(by_input ? 1 : cin);
     for (int row = 0; row < rows; row++) {
         for (int c0 = 0; c0 < columns; c0 += 16) {
-            const int count = columns - c0 < 16 ? columns - c0 : 16;
-            const __mmask16 mask = count == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
+            const __mmask16 mask = emo_first_lanes(columns - c0);
             __m512 t[3][6];  // Gᵀ dU
             for (int r = 0; r < 3; r++)
                 for (int j = 0; j < n; j++) t[r][j] = _mm512_setzero_ps();

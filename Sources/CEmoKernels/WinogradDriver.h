@@ -7,6 +7,13 @@
 
 #include <stddef.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/// Lanes 0…n − 1 of a vector (all 16 for n ≥ 16).
+static inline __mmask16 emo_first_lanes(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
+#endif
+
 /// The tile grid of one image: Ho × Wo outputs in th × tw tiles of m × m, read from a zero-padded
 /// input of hp × wp = (m·th + 2) × (m·tw + 2).
 typedef struct {
@@ -44,8 +51,6 @@ typedef struct {
 /// Winograd F(2×2, 3×3) (Winograd.c) and F(4×4, 3×3) (Winograd4x4.c).
 extern const emo_winograd_algorithm emo_winograd_f2x2, emo_winograd_f4x4;
 
-emo_winograd_grid emo_winograd_make_grid(int m, int cin, int cout, int h, int w, int ph, int pw);
-
 /// Transformed kernels: (m + 2)² · cin · cout floats, U[e][cin][cout] = (G g Gᵀ)[e] from weight
 /// [cout][cin][3][3]; rotate: the input gradient's kernel (g rotated by 180°, blocks [cout][cin],
 /// for the forward of dy).
@@ -59,14 +64,6 @@ void emo_winograd_image(const emo_winograd_algorithm *a, int cin, int cout, int 
                         const float *x, const float *u, const float *bias, const float *residual, int relu, float *y,
                         void *scratch);
 
-/// Input channels rounded up to whole vectors.
-static inline int emo_winograd_padded_channels(int cin) { return (cin + 15) / 16 * 16; }
-/// Whether the weight gradient's accumulator holds dUᵀ, [e][cout][cinp] with the input channels in
-/// the vectors, or dU, [e][cinp][cout]: the wider side goes in the vectors (fewer broadcasts per
-/// product).
-static inline int emo_winograd_input_channels_in_vectors(int cin, int cout) {
-    return emo_winograd_padded_channels(cin) > cout;
-}
 size_t emo_winograd_weight_accumulator_count(const emo_winograd_algorithm *a, int cin, int cout);
 size_t emo_winograd_weight_scratch_bytes(const emo_winograd_algorithm *a, int cin, int cout, int h, int w, int ph,
                                          int pw);
